@@ -1,0 +1,71 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
+from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
+
+
+class CRMActivity(Document):
+	def validate(self):
+		if self.is_new() and not self.performed_by and self.source != "Webhook":
+			self.performed_by = frappe.session.user
+		self.validate_reference()
+		self.validate_channel()
+		# The unique key (source, external_id) must ignore activities without an external id: NULLs do not collide.
+		self.external_id = (self.external_id or "").strip() or None
+
+	def validate_reference(self):
+		if self.reference_doctype not in REFERENCE_DOCTYPES:
+			frappe.throw(
+				_("Activities can be logged against {0}, not {1}").format(
+					", ".join(_(doctype) for doctype in REFERENCE_DOCTYPES), _(self.reference_doctype)
+				),
+				title=_("Invalid Reference"),
+			)
+		if not frappe.db.exists(self.reference_doctype, self.reference_name):
+			frappe.throw(
+				_("{0} {1} does not exist").format(
+					_(self.reference_doctype), frappe.bold(self.reference_name)
+				),
+				frappe.LinkValidationError,
+				title=_("Invalid Reference"),
+			)
+
+	def validate_channel(self):
+		if frappe.db.get_value("CRM Channel", self.channel, "disabled"):
+			frappe.throw(
+				_("Channel {0} is disabled").format(frappe.bold(self.channel)), title=_("Invalid Channel")
+			)
+
+	def after_insert(self):
+		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
+
+	def on_update(self):
+		self.create_follow_up()
+
+	def on_trash(self):
+		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
+
+	def create_follow_up(self):
+		if not self.follow_up_on or self.follow_up_todo:
+			return
+		todo = frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": self.performed_by or frappe.session.user,
+				"date": self.follow_up_on,
+				"description": _("Follow up: {0}").format(self.subject or _(self.channel)),
+				"reference_type": self.reference_doctype,
+				"reference_name": self.reference_name,
+				"assigned_by": frappe.session.user,
+			}
+		).insert(ignore_permissions=True)
+		self.db_set("follow_up_todo", todo.name, update_modified=False)
+
+
+def on_doctype_update():
+	frappe.db.add_index("CRM Activity", ["reference_name", "activity_at"])
+	frappe.db.add_unique(
+		"CRM Activity", ["source", "external_id"], constraint_name="unique_source_external_id"
+	)

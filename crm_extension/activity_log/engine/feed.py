@@ -1,0 +1,120 @@
+"""Pure part of the unified activity feed.
+
+The adapter reads each source (CRM Activity, Communication, Call Log, Event, ToDo, notes, sales documents),
+reads every record with its own vocabulary, and ``normalise_host_item`` turns it into a feed item
+``{channel, channel_type, direction, outcome, at, source_doctype, source_name, ...}``. Channel names match
+the shipped CRM Channels (Website chat, Site Visit) so host records count toward the same channels.
+"""
+
+from typing import NamedTuple
+
+INBOUND = "Inbound"
+OUTBOUND = "Outbound"
+INTERNAL = "Internal"
+DIRECTIONS = (INBOUND, OUTBOUND, INTERNAL)
+
+SALES_DOCUMENT_CHANNEL = "Sales Document"
+
+
+class ChannelInfo(NamedTuple):
+	channel: str
+	channel_type: str
+	direction: str
+
+
+# Communication.communication_medium -> (channel, channel_type)
+COMMUNICATION_MEDIUM_CHANNELS = {
+	"Email": ("Email", "email"),
+	"Chat": ("Website", "web"),
+	"Phone": ("Phone", "voice"),
+	"SMS": ("SMS", "messaging"),
+	"Event": ("Meeting", "meeting"),
+	"Meeting": ("Meeting", "meeting"),
+	"Visit": ("Site Visit", "visit"),
+	"Other": ("Other", "other"),
+}
+UNKNOWN_MEDIUM_CHANNEL = ("Other", "other")
+SENT_OR_RECEIVED_DIRECTIONS = {"Sent": OUTBOUND, "Received": INBOUND}
+
+CALL_CHANNEL = ("Phone", "voice")
+CALL_TYPE_DIRECTIONS = {"Incoming": INBOUND, "Outgoing": OUTBOUND, "Missed": INBOUND}
+# Call Log.status -> CRM Activity outcome; statuses of calls still in flight map to no outcome.
+CALL_STATUS_OUTCOMES = {
+	"Completed": "Completed",
+	"No Answer": "No Response",
+	"Busy": "No Response",
+	"Missed": "No Response",
+	"Canceled": "No Response",
+}
+
+# Event.event_category -> (channel, channel_type); any other category is a meeting.
+EVENT_CATEGORY_CHANNELS = {
+	"Call": ("Phone", "voice"),
+	"Sent/Received Email": ("Email", "email"),
+}
+MEETING_CHANNEL = ("Meeting", "meeting")
+EVENT_STATUS_OUTCOMES = {"Completed": "Completed", "Closed": "Completed"}
+
+# Records whose channel does not depend on their fields.
+RECORD_CHANNELS = {
+	"ToDo": ChannelInfo("Task", "other", INTERNAL),
+	"Comment": ChannelInfo("Note", "other", INTERNAL),
+	"CRM Note": ChannelInfo("Note", "other", INTERNAL),
+	"Quotation": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
+	"Sales Order": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
+	"Sales Invoice": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
+}
+
+
+def channel_for_communication(communication_medium: str | None, sent_or_received: str | None) -> ChannelInfo:
+	channel, channel_type = COMMUNICATION_MEDIUM_CHANNELS.get(
+		communication_medium or "", UNKNOWN_MEDIUM_CHANNEL
+	)
+	# Unknown directions become Internal so they never count as a contact with the party.
+	direction = SENT_OR_RECEIVED_DIRECTIONS.get(sent_or_received or "", INTERNAL)
+	return ChannelInfo(channel, channel_type, direction)
+
+
+def channel_for_call_log(call_type: str | None) -> ChannelInfo:
+	return ChannelInfo(*CALL_CHANNEL, CALL_TYPE_DIRECTIONS.get(call_type or "", INTERNAL))
+
+
+def outcome_for_call_status(status: str | None) -> str | None:
+	return CALL_STATUS_OUTCOMES.get(status or "")
+
+
+def channel_for_event(event_category: str | None = None) -> ChannelInfo:
+	channel, channel_type = EVENT_CATEGORY_CHANNELS.get(event_category or "", MEETING_CHANNEL)
+	return ChannelInfo(channel, channel_type, OUTBOUND)
+
+
+def outcome_for_event_status(status: str | None) -> str | None:
+	return EVENT_STATUS_OUTCOMES.get(status or "")
+
+
+def channel_for_record(doctype: str) -> ChannelInfo | None:
+	"""Channel of a ToDo, note or sales document; None for doctypes whose channel depends on their fields."""
+	return RECORD_CHANNELS.get(doctype)
+
+
+def normalise_host_item(item: dict) -> dict:
+	"""Give a row read from a host table the feed's vocabulary, in place.
+
+	Rows arrive with the host's own values in ``channel`` (Communication medium, Event category),
+	``direction`` (sent_or_received, call type) and ``outcome`` (call or event status).
+	"""
+	source = item["source_doctype"]
+	if source == "CRM Activity":
+		return item
+	if source == "Communication":
+		info = channel_for_communication(item.get("channel"), item.get("direction"))
+	elif source == "Call Log":
+		info = channel_for_call_log(item.get("direction"))
+		item["outcome"] = outcome_for_call_status(item.get("outcome"))
+	elif source == "Event":
+		info = channel_for_event(item.get("channel"))
+		item["outcome"] = outcome_for_event_status(item.get("outcome"))
+	else:
+		info = channel_for_record(source) or ChannelInfo(*UNKNOWN_MEDIUM_CHANNEL, INTERNAL)
+	item.update(channel=info.channel, channel_type=info.channel_type, direction=info.direction)
+	return item

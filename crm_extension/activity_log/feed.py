@@ -1,0 +1,357 @@
+"""The unified activity feed: every interaction with a party, read where the host already keeps it.
+
+One UNION ALL query over CRM Activity and the host's Communication, Call Log, Event, ToDo, Comment,
+CRM Note, Quotation, Sales Order and Sales Invoice, each branch limited to the page window and to what
+the user may read. Nothing is copied into CRM Activity.
+"""
+
+from dataclasses import dataclass, field
+
+import frappe
+from frappe.model.db_query import DatabaseQuery
+from frappe.utils import strip_html
+
+from crm_extension.activity_log.engine.feed import (
+	CALL_CHANNEL,
+	COMMUNICATION_MEDIUM_CHANNELS,
+	EVENT_CATEGORY_CHANNELS,
+	MEETING_CHANNEL,
+	channel_for_record,
+	normalise_host_item,
+)
+from crm_extension.activity_log.links import References, related_references
+from crm_extension.activity_log.permissions import readable_references
+
+FEED_PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Prospect")
+MAX_PAGE_LENGTH = 500
+
+
+@dataclass
+class FeedQuery:
+	refs: References
+	window: int
+	channel: str | None
+	since: str | None = None
+	params: dict = field(default_factory=dict)
+	branches: list[str] = field(default_factory=list)
+
+	def param(self, value) -> str:
+		key = f"p{len(self.params)}"
+		self.params[key] = tuple(value) if isinstance(value, set | list | tuple) else value
+		return f"%({key})s"
+
+	def refs_condition(self, doctype_column: str, name_column: str, doctypes=None) -> str | None:
+		clauses = [
+			f"({doctype_column} = {self.param(doctype)} and {name_column} in {self.param(names)})"
+			for doctype, names in self.refs.items()
+			if doctypes is None or doctype in doctypes
+		]
+		return "(" + " or ".join(clauses) + ")" if clauses else None
+
+	def add(self, select: str, where: list[str | None], at_column: str):
+		if any(condition is None for condition in where):
+			return
+		if self.since:
+			where = [*where, f"{at_column} >= {self.param(self.since)}"]
+		self.branches.append(
+			f"({select} where {' and '.join(where)} order by {at_column} desc limit {self.window})"
+		)
+
+
+def get_feed(
+	reference_doctype: str,
+	reference_name: str,
+	start: int = 0,
+	page_length: int = 20,
+	channel: str | None = None,
+	since: str | None = None,
+	user: str | None = None,
+) -> list[dict]:
+	"""A page of the party's feed, newest first. The caller has checked the user may read the party."""
+	refs = readable_references(related_references(reference_doctype, reference_name), user)
+	query = FeedQuery(refs=refs, window=start + page_length, channel=channel, since=since)
+	for add_branch in BRANCHES:
+		add_branch(query, user)
+	if not query.branches:
+		return []
+	sql = " union all ".join(query.branches)
+	sql += f" order by at desc, source_doctype, source_name desc limit {int(start)}, {int(page_length)}"
+	return _present(frappe.db.sql(sql, query.params, as_dict=True))
+
+
+def _select(table: str, **columns: str) -> str:
+	return f"select {_columns(**columns)} from {table}"
+
+
+def _columns(**columns: str) -> str:
+	order = (
+		"at",
+		"source_doctype",
+		"source_name",
+		"channel",
+		"channel_type",
+		"direction",
+		"outcome",
+		"subject",
+		"summary",
+		"performed_by",
+		"reference_doctype",
+		"reference_name",
+	)
+	return ", ".join(f"{columns.get(name, 'null')} as {name}" for name in order)
+
+
+def _fixed_channel_allowed(query: FeedQuery, doctype_or_channel: str) -> str | None:
+	"""Branches whose items all share one channel are skipped when another channel is asked for."""
+	info = channel_for_record(doctype_or_channel)
+	channel = info.channel if info else doctype_or_channel
+	return "1=1" if not query.channel or query.channel == channel else None
+
+
+def _crm_activity(query: FeedQuery, user):
+	if not _can_read("CRM Activity", user):
+		return
+	table = "`tabCRM Activity`"
+	select = _select(
+		table,
+		at=f"{table}.activity_at",
+		source_doctype="'CRM Activity'",
+		source_name=f"{table}.name",
+		channel=f"{table}.channel",
+		channel_type=f"{table}.channel_type",
+		direction=f"{table}.direction",
+		outcome=f"nullif({table}.outcome, '')",
+		subject=f"{table}.subject",
+		summary=f"left({table}.details, 280)",
+		performed_by=f"{table}.performed_by",
+		reference_doctype=f"{table}.reference_doctype",
+		reference_name=f"{table}.reference_name",
+	)
+	where = [query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name")]
+	if query.channel:
+		where.append(f"{table}.channel = {query.param(query.channel)}")
+	query.add(select, where, f"{table}.activity_at")
+
+
+def _communication(query: FeedQuery, user):
+	if not _can_read("Communication", user):
+		return
+	table = "`tabCommunication`"
+	select = _select(
+		table,
+		at=f"{table}.communication_date",
+		source_doctype="'Communication'",
+		source_name=f"{table}.name",
+		channel=f"{table}.communication_medium",
+		direction=f"{table}.sent_or_received",
+		subject=f"{table}.subject",
+		summary=f"left({table}.content, 600)",
+		performed_by=f"if({table}.sent_or_received = 'Sent', {table}.sender, null)",
+		reference_doctype=f"{table}.reference_doctype",
+		reference_name=f"{table}.reference_name",
+	)
+	linked = query.refs_condition("link_doctype", "link_name")
+	on_reference = query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name")
+	where = [
+		f"{table}.communication_type in ('Communication', 'Automated Message')",
+		# Frappe mirrors each Event into a Communication for the participants' timelines; the Event branch
+		# already shows it.
+		f"coalesce({table}.reference_doctype, '') != 'Event'",
+		f"({on_reference} or {table}.name in (select parent from `tabCommunication Link` where {linked}))"
+		if linked
+		else None,
+	]
+	if query.channel:
+		mediums = [
+			m for m, (channel, _type) in COMMUNICATION_MEDIUM_CHANNELS.items() if channel == query.channel
+		]
+		where.append(f"{table}.communication_medium in {query.param(mediums)}" if mediums else None)
+	query.add(select, where, f"{table}.communication_date")
+
+
+def _call_log(query: FeedQuery, user):
+	if not _can_read("Call Log", user):
+		return
+	table = "`tabCall Log`"
+	linked = query.refs_condition("link_doctype", "link_name")
+	select = _select(
+		table,
+		at=f"coalesce({table}.start_time, {table}.creation)",
+		source_doctype="'Call Log'",
+		source_name=f"{table}.name",
+		direction=f"{table}.type",
+		outcome=f"{table}.status",
+		subject=f"concat_ws(' ', {table}.`from`, '→', {table}.`to`)",
+		summary=f"left({table}.summary, 280)",
+		performed_by=f"{table}.employee_user_id",
+	)
+	where = [
+		_fixed_channel_allowed(query, CALL_CHANNEL[0]),
+		f"{table}.name in (select parent from `tabDynamic Link` where parenttype = 'Call Log' and {linked})"
+		if linked
+		else None,
+		_match_conditions("Call Log", user),
+	]
+	query.add(select, where, f"coalesce({table}.start_time, {table}.creation)")
+
+
+def _event(query: FeedQuery, user):
+	if not _can_read("Event", user):
+		return
+	table = "`tabEvent`"
+	linked = query.refs_condition("reference_doctype", "reference_docname")
+	select = _select(
+		table,
+		at=f"{table}.starts_on",
+		source_doctype="'Event'",
+		source_name=f"{table}.name",
+		channel=f"{table}.event_category",
+		outcome=f"{table}.status",
+		subject=f"{table}.subject",
+		summary=f"left({table}.description, 280)",
+		performed_by=f"{table}.owner",
+	)
+	where = [
+		_event_channel_condition(query, table),
+		f"{table}.name in (select parent from `tabEvent Participants` where {linked})" if linked else None,
+		_match_conditions("Event", user),
+	]
+	query.add(select, where, f"{table}.starts_on")
+
+
+def _event_channel_condition(query: FeedQuery, table: str) -> str | None:
+	if not query.channel:
+		return "1=1"
+	categories = [c for c, (channel, _type) in EVENT_CATEGORY_CHANNELS.items() if channel == query.channel]
+	if query.channel == MEETING_CHANNEL[0]:
+		return f"coalesce({table}.event_category, '') not in {query.param(list(EVENT_CATEGORY_CHANNELS))}"
+	return f"{table}.event_category in {query.param(categories)}" if categories else None
+
+
+def _todo(query: FeedQuery, user):
+	if not _can_read("ToDo", user):
+		return
+	table = "`tabToDo`"
+	select = _select(
+		table,
+		at=f"{table}.creation",
+		source_doctype="'ToDo'",
+		source_name=f"{table}.name",
+		subject=f"left({table}.description, 140)",
+		performed_by=f"{table}.allocated_to",
+		reference_doctype=f"{table}.reference_type",
+		reference_name=f"{table}.reference_name",
+	)
+	where = [
+		_fixed_channel_allowed(query, "ToDo"),
+		f"{table}.status != 'Cancelled'",
+		query.refs_condition(f"{table}.reference_type", f"{table}.reference_name"),
+		_match_conditions("ToDo", user),
+	]
+	query.add(select, where, f"{table}.creation")
+
+
+def _comment(query: FeedQuery, user):
+	table = "`tabComment`"
+	select = _select(
+		table,
+		at=f"{table}.creation",
+		source_doctype="'Comment'",
+		source_name=f"{table}.name",
+		summary=f"left({table}.content, 280)",
+		performed_by=f"{table}.comment_email",
+		reference_doctype=f"{table}.reference_doctype",
+		reference_name=f"{table}.reference_name",
+	)
+	where = [
+		_fixed_channel_allowed(query, "Comment"),
+		f"{table}.comment_type = 'Comment'",
+		query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name"),
+	]
+	query.add(select, where, f"{table}.creation")
+
+
+def _crm_note(query: FeedQuery, user):
+	table = "`tabCRM Note`"
+	select = _select(
+		table,
+		at=f"coalesce({table}.added_on, {table}.creation)",
+		source_doctype="'CRM Note'",
+		source_name=f"{table}.name",
+		summary=f"left({table}.note, 280)",
+		performed_by=f"{table}.added_by",
+		reference_doctype=f"{table}.parenttype",
+		reference_name=f"{table}.parent",
+	)
+	where = [
+		_fixed_channel_allowed(query, "CRM Note"),
+		query.refs_condition(f"{table}.parenttype", f"{table}.parent", ("Lead", "Opportunity", "Prospect")),
+	]
+	query.add(select, where, f"coalesce({table}.added_on, {table}.creation)")
+
+
+def _sales_document(doctype: str, party_condition):
+	def add_branch(query: FeedQuery, user):
+		if not _can_read(doctype, user):
+			return
+		table = f"`tab{doctype}`"
+		date_column = "posting_date" if doctype == "Sales Invoice" else "transaction_date"
+		at = f"timestamp({table}.{date_column})"
+		select = _select(
+			table,
+			at=at,
+			source_doctype=f"'{doctype}'",
+			source_name=f"{table}.name",
+			subject=f"concat({table}.name, ' · ', {table}.currency, ' ', format({table}.grand_total, 2))",
+			performed_by=f"{table}.owner",
+		)
+		where = [
+			_fixed_channel_allowed(query, doctype),
+			f"{table}.docstatus < 2",
+			party_condition(query, table),
+			_match_conditions(doctype, user),
+		]
+		query.add(select, where, at)
+
+	return add_branch
+
+
+def _quotation_parties(query: FeedQuery, table: str) -> str | None:
+	quotations = query.refs.get("Quotation")
+	return f"{table}.name in {query.param(quotations)}" if quotations else None
+
+
+def _customer_parties(query: FeedQuery, table: str) -> str | None:
+	customers = query.refs.get("Customer")
+	return f"{table}.customer in {query.param(customers)}" if customers else None
+
+
+BRANCHES = (
+	_crm_activity,
+	_communication,
+	_call_log,
+	_event,
+	_todo,
+	_comment,
+	_crm_note,
+	_sales_document("Quotation", _quotation_parties),
+	_sales_document("Sales Order", _customer_parties),
+	_sales_document("Sales Invoice", _customer_parties),
+)
+
+
+def _can_read(doctype: str, user: str | None) -> bool:
+	return frappe.has_permission(doctype, "read", user=user)
+
+
+def _match_conditions(doctype: str, user: str | None) -> str:
+	"""Row-level restrictions (user permissions, 'only if creator', permission query hooks)."""
+	return DatabaseQuery(doctype, user=user).build_match_conditions() or "1=1"
+
+
+def _present(rows: list[dict]) -> list[dict]:
+	"""Host rows carry their own vocabulary (medium, call type, status); give every row the feed's."""
+	for row in rows:
+		normalise_host_item(row)
+		row["summary"] = strip_html(row["summary"] or "").strip()[:280] or None
+	return rows

@@ -1,0 +1,87 @@
+"""Which host documents belong to a party's history.
+
+A Lead's history includes its Opportunities, Quotations and Contacts and the Customer it became; a
+Customer's includes its Contacts, Opportunities, Quotations and the Lead it was converted from; a
+Prospect's includes its Leads. Each step is one query over a set of names, never one per record.
+"""
+
+from collections import defaultdict
+
+import frappe
+
+References = dict[str, set[str]]
+
+
+def related_references(doctype: str, name: str) -> References:
+	refs: References = defaultdict(set)
+	refs[doctype].add(name)
+	if doctype == "Prospect":
+		_add_prospect_leads(refs, {name})
+		_add_party_documents(refs, "Prospect", {name})
+	if doctype == "Customer":
+		_add_customer_leads(refs, {name})
+	if doctype in ("Lead", "Prospect", "Customer"):
+		_add_lead_customers(refs, refs["Lead"])
+		for party_type in ("Lead", "Customer"):
+			_add_party_documents(refs, party_type, refs[party_type])
+		_add_contacts(refs, ("Lead", "Customer"))
+	if doctype == "Opportunity":
+		_add_opportunity_documents(refs, {name})
+	return {dt: names for dt, names in refs.items() if names}
+
+
+def _add_prospect_leads(refs: References, prospects: set[str]):
+	refs["Lead"].update(_names("Prospect Lead", "lead", {"parent": ("in", prospects)}))
+
+
+def _add_customer_leads(refs: References, customers: set[str]):
+	refs["Lead"].update(lead for lead in _names("Customer", "lead_name", {"name": ("in", customers)}) if lead)
+
+
+def _add_lead_customers(refs: References, leads: set[str]):
+	if leads:
+		refs["Customer"].update(_names("Customer", "name", {"lead_name": ("in", leads)}))
+
+
+def _add_party_documents(refs: References, party_type: str, parties: set[str]):
+	if not parties:
+		return
+	opportunities = _names(
+		"Opportunity", "name", {"opportunity_from": party_type, "party_name": ("in", parties)}
+	)
+	refs["Opportunity"].update(opportunities)
+	refs["Quotation"].update(
+		_names("Quotation", "name", {"quotation_to": party_type, "party_name": ("in", parties)})
+	)
+	_add_opportunity_documents(refs, opportunities)
+
+
+def _add_opportunity_documents(refs: References, opportunities: set[str]):
+	if not opportunities:
+		return
+	refs["Quotation"].update(_names("Quotation", "name", {"opportunity": ("in", opportunities)}))
+	refs["Contact"].update(
+		contact
+		for contact in _names("Opportunity", "contact_person", {"name": ("in", opportunities)})
+		if contact
+	)
+
+
+def _add_contacts(refs: References, party_types: tuple[str, ...]):
+	for party_type in party_types:
+		if refs[party_type]:
+			refs["Contact"].update(
+				_names(
+					"Dynamic Link",
+					"parent",
+					{
+						"parenttype": "Contact",
+						"link_doctype": party_type,
+						"link_name": ("in", refs[party_type]),
+					},
+				)
+			)
+
+
+def _names(doctype: str, field: str, filters: dict) -> set[str]:
+	return set(frappe.get_all(doctype, filters=filters, pluck=field, distinct=True, order_by=None))

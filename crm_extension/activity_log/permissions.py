@@ -1,0 +1,56 @@
+"""Who may see which activity.
+
+A CRM Activity is visible to whoever may read the document it is about, so its permissions follow the
+host's (Lead, Customer, Opportunity ...) rather than adding a second set to maintain.
+"""
+
+import frappe
+from frappe.model.db_query import DatabaseQuery
+
+from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
+from crm_extension.activity_log.links import References
+
+
+def readable_references(refs: References, user: str | None = None) -> References:
+	"""The subset of refs the user may read: one query per DocType, none when nothing restricts rows."""
+	readable = {}
+	for doctype, names in refs.items():
+		if not frappe.has_permission(doctype, "read", user=user):
+			continue
+		conditions = DatabaseQuery(doctype, user=user).build_match_conditions()
+		if conditions:
+			names = set(
+				frappe.db.sql(
+					f"select name from `tab{doctype}` where name in %(names)s and {conditions}",
+					{"names": tuple(names)},
+					pluck=True,
+				)
+			)
+		if names:
+			readable[doctype] = names
+	return readable
+
+
+def get_permission_query_conditions(user: str | None = None) -> str:
+	"""List/report filter for CRM Activity: rows about documents the user may read."""
+	user = user or frappe.session.user
+	if user == "Administrator" or "System Manager" in frappe.get_roles(user):
+		return ""
+	clauses = []
+	for doctype in REFERENCE_DOCTYPES:
+		if not frappe.has_permission(doctype, "read", user=user):
+			continue
+		clause = f"`tabCRM Activity`.reference_doctype = {frappe.db.escape(doctype)}"
+		conditions = DatabaseQuery(doctype, user=user).build_match_conditions()
+		if conditions:
+			clause += f" and `tabCRM Activity`.reference_name in (select name from `tab{doctype}` where {conditions})"
+		clauses.append(f"({clause})")
+	return "(" + " or ".join(clauses) + ")" if clauses else "1=0"
+
+
+def has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
+	if not (doc.reference_doctype and doc.reference_name):
+		return True
+	if not frappe.db.exists(doc.reference_doctype, doc.reference_name):
+		return True  # validation reports the missing reference with a clearer message
+	return frappe.has_permission(doc.reference_doctype, "read", doc.reference_name, user=user)

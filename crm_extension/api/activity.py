@@ -1,0 +1,127 @@
+"""REST API for the mobile app and integrations: log an activity, read a party's feed."""
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, now_datetime
+
+from crm_extension.activity_log.engine.payload import PayloadError, validate_activity_input
+from crm_extension.activity_log.feed import FEED_PARTY_DOCTYPES, MAX_PAGE_LENGTH, get_feed
+from crm_extension.activity_log.timezones import to_system_time
+from crm_extension.api.errors import throw_payload_error
+
+API_SOURCE = "API"
+
+
+@frappe.whitelist(methods=["POST"])
+def log(
+	reference_doctype: str,
+	reference_name: str,
+	channel: str,
+	direction: str,
+	subject: str | None = None,
+	details: str | None = None,
+	outcome: str | None = None,
+	activity_at: str | None = None,
+	duration: int | None = None,
+	external_id: str | None = None,
+	follow_up_on: str | None = None,
+) -> str:
+	"""Log one interaction and return the CRM Activity's name; an external_id seen before returns the
+	activity it created, never a duplicate."""
+	try:
+		values = validate_activity_input(
+			channel=channel,
+			direction=direction,
+			reference_doctype=reference_doctype,
+			reference_name=reference_name,
+			activity_at=activity_at,
+			outcome=outcome,
+			duration=duration,
+			subject=subject,
+			details=details,
+			external_id=external_id,
+		)
+	except PayloadError as error:
+		throw_payload_error(error)
+
+	check_can_log_against(values["reference_doctype"], values["reference_name"])
+	check_channel(values["channel"])
+	if values["external_id"] and (existing := find_by_external_id(API_SOURCE, values["external_id"])):
+		return existing
+
+	activity = frappe.get_doc(
+		{
+			"doctype": "CRM Activity",
+			**values,
+			"activity_at": to_system_time(values["activity_at"]) or now_datetime(),
+			"source": API_SOURCE,
+			"performed_by": frappe.session.user,
+			"follow_up_on": parse_follow_up_date(follow_up_on),
+		}
+	)
+	try:
+		frappe.db.savepoint("crm_activity_log")
+		activity.insert()
+	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
+		# Another request with the same external_id won the race; answer with its activity.
+		frappe.db.rollback(save_point="crm_activity_log")
+		frappe.clear_messages()
+		return find_by_external_id(API_SOURCE, values["external_id"])
+	return activity.name
+
+
+@frappe.whitelist(methods=["GET", "POST"])
+def timeline(
+	reference_doctype: str,
+	reference_name: str,
+	start: int = 0,
+	page_length: int = 20,
+	channel: str | None = None,
+) -> list[dict]:
+	"""A page of everything that happened with a party, newest first, across every channel."""
+	if reference_doctype not in FEED_PARTY_DOCTYPES:
+		frappe.throw(
+			_("A timeline is available for {0}").format(", ".join(_(dt) for dt in FEED_PARTY_DOCTYPES)),
+			title=_("Invalid Reference"),
+		)
+	check_exists(reference_doctype, reference_name)
+	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
+	start = max(int(start or 0), 0)
+	page_length = min(max(int(page_length or 20), 1), MAX_PAGE_LENGTH)
+	return get_feed(reference_doctype, reference_name, start, page_length, channel or None)
+
+
+def parse_follow_up_date(value: str | None):
+	if not value:
+		return None
+	try:
+		return getdate(value)
+	except Exception:
+		frappe.throw(_("follow_up_on must be a date, e.g. 2024-05-01"), title=_("Invalid Request"))
+
+
+def check_can_log_against(reference_doctype: str, reference_name: str):
+	check_exists(reference_doctype, reference_name)
+	frappe.has_permission("CRM Activity", "create", throw=True)
+	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
+
+
+def check_exists(doctype: str, name: str):
+	if not frappe.db.exists(doctype, name):
+		frappe.throw(
+			_("{0} {1} does not exist").format(_(doctype), frappe.bold(name)),
+			frappe.DoesNotExistError,
+			title=_("Not Found"),
+		)
+
+
+def check_channel(channel: str):
+	disabled = frappe.db.get_value("CRM Channel", channel, "disabled")
+	if disabled is None:
+		frappe.throw(_("Unknown channel {0}").format(frappe.bold(channel)), title=_("Invalid Channel"))
+	if disabled:
+		frappe.throw(_("Channel {0} is disabled").format(frappe.bold(channel)), title=_("Invalid Channel"))
+
+
+def find_by_external_id(source: str, external_id: str) -> str | None:
+	return frappe.db.get_value("CRM Activity", {"source": source, "external_id": external_id})

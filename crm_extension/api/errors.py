@@ -1,0 +1,37 @@
+"""Engine errors as Frappe exceptions, so the REST API answers with the right HTTP status."""
+
+import frappe
+from frappe import _
+
+from crm_extension.activity_log.engine.payload import PayloadError
+
+
+class PayloadTooLargeError(frappe.ValidationError):
+	http_status_code = 413
+
+
+class UnprocessableEntityError(frappe.ValidationError):
+	http_status_code = 422
+
+
+class RetryLaterError(frappe.ValidationError):
+	http_status_code = 503
+
+
+EXCEPTIONS_BY_STATUS = {
+	400: frappe.ValidationError,
+	401: frappe.AuthenticationError,
+	403: frappe.PermissionError,
+	404: frappe.DoesNotExistError,
+	413: PayloadTooLargeError,
+	422: UnprocessableEntityError,
+}
+
+
+def throw_payload_error(error: PayloadError):
+	message = _(error.template).format(**error.params)
+	frappe.throw(
+		message,
+		EXCEPTIONS_BY_STATUS.get(error.http_status, frappe.ValidationError),
+		title=_("Invalid Request"),
+	)

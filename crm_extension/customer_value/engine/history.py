@@ -1,0 +1,91 @@
+"""Reduce one customer's invoice facts to the small summary the value model needs.
+
+The reduction is per customer, so an adapter can stream customers in chunks, keep only the summaries
+and fit/score the whole population afterwards.
+
+Data preparation (this is what reproduces the published CDNOW fits):
+
+- A fact with negative revenue is a return; every other fact is a purchase. Facts on the same posting
+  date form one purchase day, so ``x`` counts repeat purchase DAYS, not invoices.
+- ``repeat_margin_mean`` is the net margin of everything after the first purchase day (up to the
+  calibration end, returns included) divided by ``x``: the first purchase is left out, as the
+  Gamma-Gamma model expects. For CDNOW (no returns) this equals the mean of the per-day spend over the
+  repeat days.
+"""
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, NamedTuple, TypeVar
+
+from crm_extension.customer_value.engine.bgnbd import purchase_summary
+from crm_extension.customer_value.engine.dates import as_date
+from crm_extension.customer_value.engine.rfm import RfmValues, rfm_values
+
+K = TypeVar("K", bound=Hashable)
+
+
+class InvoiceFact(NamedTuple):
+	posting_date: date
+	revenue: float
+	margin: float = 0.0
+
+
+@dataclass(frozen=True)
+class RepeatSummary:
+	frequency: int  # x: repeat purchase days
+	recency_weeks: float  # t_x: first to last purchase
+	age_weeks: float  # T: first purchase to calibration end
+	repeat_margin_mean: float  # m_x: net margin per repeat purchase day; 0 when x = 0
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+	repeat: RepeatSummary | None  # None: no purchase up to the calibration end
+	rfm: RfmValues
+	window_margin: float  # net margin inside the RFM window (used by the fallback estimate)
+
+
+def normalised_facts(facts: Iterable[Sequence[Any]]) -> list[InvoiceFact]:
+	"""Accept ``InvoiceFact`` or plain ``(date, revenue[, margin])`` rows; dates may be ISO strings."""
+	return [InvoiceFact(as_date(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.0) for f in facts]
+
+
+def purchase_dates(facts: Iterable[Sequence[Any]]) -> list[date]:
+	return [fact.posting_date for fact in normalised_facts(facts) if fact.revenue >= 0]
+
+
+def repeat_summary(facts: Iterable[Sequence[Any]], calibration_end: date) -> RepeatSummary | None:
+	facts = normalised_facts(facts)
+	calibration_end = as_date(calibration_end)
+	days = [day for day in purchase_dates(facts) if day <= calibration_end]
+	if not days:
+		return None
+	x, t_x, T = purchase_summary(days, calibration_end)
+	first_day = min(days)
+	later_margin = sum(f.margin for f in facts if first_day < f.posting_date <= calibration_end)
+	return RepeatSummary(
+		frequency=x,
+		recency_weeks=t_x,
+		age_weeks=T,
+		repeat_margin_mean=later_margin / x if x else 0.0,
+	)
+
+
+def summarize_customer(
+	facts: Iterable[Sequence[Any]], as_of: date, window_days: int = 365
+) -> CustomerHistory:
+	facts = normalised_facts(facts)
+	as_of = as_date(as_of)
+	window_start = as_of - timedelta(days=window_days)
+	return CustomerHistory(
+		repeat=repeat_summary(facts, as_of),
+		rfm=rfm_values(facts, as_of, window_days),
+		window_margin=sum(f.margin for f in facts if window_start < f.posting_date <= as_of),
+	)
+
+
+def summarize_customers(
+	facts_by_customer: Mapping[K, Iterable[Sequence[Any]]], as_of: date, window_days: int = 365
+) -> dict[K, CustomerHistory]:
+	return {key: summarize_customer(facts, as_of, window_days) for key, facts in facts_by_customer.items()}

@@ -1,0 +1,12 @@
+from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
+
+
+def after_insert(doc, method=None):
+	"""A new email or message changes which channel the party answers on."""
+	if doc.communication_type != "Communication":
+		return
+	references = {(doc.reference_doctype, doc.reference_name)}
+	references.update((link.link_doctype, link.link_name) for link in doc.get("timeline_links") or [])
+	for doctype, name in references:
+		if doctype and name:
+			queue_preferred_channel_refresh(doctype, name)

@@ -1,0 +1,42 @@
+app_name = "crm_extension"
+app_title = "CRM Extension"
+app_publisher = "crm_extension developers"
+app_description = "Lead scoring, multi-channel activity logging, customer-value tiers and sales-closing playbooks for ERPNext"
+app_email = "dev@crm-extension.invalid"
+app_license = "gpl-3.0"
+
+required_apps = ["frappe/erpnext"]
+
+# Every whitelisted method states its argument types (enforced by Frappe v16, honoured by convention on v15).
+require_type_annotated_api_methods = True
+
+before_install = "crm_extension.setup.install.before_install"
+after_install = "crm_extension.setup.install.after_install"
+after_migrate = "crm_extension.setup.install.after_migrate"
+before_uninstall = "crm_extension.setup.uninstall.before_uninstall"
+
+# The Frappe suite needs a completed ERPNext setup (company, fiscal year, defaults), as ERPNext's own tests do.
+before_tests = "erpnext.setup.utils.before_tests"
+
+doctype_js = {
+	"Lead": "public/js/activity_log/party_form.js",
+	"Customer": "public/js/activity_log/party_form.js",
+	"Contact": "public/js/activity_log/party_form.js",
+	"Opportunity": "public/js/activity_log/party_form.js",
+}
+
+permission_query_conditions = {
+	"CRM Activity": "crm_extension.activity_log.permissions.get_permission_query_conditions",
+}
+has_permission = {
+	"CRM Activity": "crm_extension.activity_log.permissions.has_permission",
+}
+
+doc_events = {
+	"Communication": {"after_insert": "crm_extension.doc_events.communication.after_insert"},
+	"Call Log": {"after_insert": "crm_extension.doc_events.call_log.after_insert"},
+}
+
+scheduler_events = {
+	"daily_long": ["crm_extension.activity_log.refresh.nightly_refresh"],
+}

@@ -1,0 +1,44 @@
+import json
+from pathlib import Path
+
+import frappe
+
+from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.install import after_migrate
+from crm_extension.setup.roles import APP_ROLES
+from crm_extension.tests.utils import CRMTestCase
+
+
+class TestInstall(CRMTestCase):
+	def test_every_custom_field_exists_on_its_host_doctype(self):
+		for doctype, fieldname in custom_field_names():
+			self.assertTrue(
+				frappe.get_meta(doctype).has_field(fieldname), f"{doctype}.{fieldname} was not created"
+			)
+
+	def test_app_roles_exist(self):
+		for role in APP_ROLES:
+			self.assertTrue(frappe.db.exists("Role", role))
+
+	def test_shipped_channels_exist(self):
+		shipped = json.loads(
+			Path(frappe.get_app_path("crm_extension", "activity_log/defaults/crm_channel.json")).read_text()
+		)
+		for record in shipped:
+			self.assertTrue(frappe.db.exists("CRM Channel", record["name"]), record["name"])
+
+	def test_migrate_hook_is_idempotent_and_keeps_user_edits(self):
+		frappe.db.set_value("CRM Channel", "Telegram", "disabled", 1)
+		modified_before = frappe.get_all(
+			"Custom Field", {"dt": "Lead"}, ["name", "modified"], order_by="name"
+		)
+
+		after_migrate()
+		after_migrate()
+
+		self.assertEqual(frappe.db.get_value("CRM Channel", "Telegram", "disabled"), 1)
+		self.assertEqual(
+			frappe.get_all("Custom Field", {"dt": "Lead"}, ["name", "modified"], order_by="name"),
+			modified_before,
+		)
+		frappe.db.set_value("CRM Channel", "Telegram", "disabled", 0)

@@ -1,0 +1,25 @@
+import frappe
+
+from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.roles import APP_ROLES
+
+
+def before_uninstall():
+	delete_custom_fields()
+	delete_roles()
+
+
+def delete_custom_fields():
+	for doctype, fieldname in custom_field_names():
+		name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": fieldname})
+		if name:
+			frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		frappe.clear_cache(doctype=doctype)
+
+
+def delete_roles():
+	for role in APP_ROLES:
+		frappe.db.delete("Has Role", {"role": role})
+		frappe.db.delete("Custom DocPerm", {"role": role})
+		if frappe.db.exists("Role", role):
+			frappe.delete_doc("Role", role, ignore_permissions=True, force=True)

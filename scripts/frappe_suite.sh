@@ -1,0 +1,200 @@
+# Sourced by scripts/test.sh: runs the Frappe suite of this checkout on an existing bench.
+# Uses: $bench, $repo, $app, say(). Builds nothing: the bench must already exist.
+
+bench_user=$(stat -c %U "$bench")
+started_mariadb=0
+started_redis_ports=()
+added_to_apps_txt=0
+app_src=""
+
+as_bench_user() {
+	if [ "$(id -un)" = "$bench_user" ]; then
+		"$@"
+	else
+		runuser -u "$bench_user" -- "$@"
+	fi
+}
+
+frappe_cli() {
+	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/python -m frappe.utils.bench_helper frappe "$@")
+}
+
+redis_ports() {
+	"$bench/env/bin/python" - "$bench/sites/common_site_config.json" <<'EOF'
+import json, sys
+from urllib.parse import urlparse
+config = json.load(open(sys.argv[1]))
+ports = {urlparse(config[key]).port for key in ("redis_cache", "redis_queue", "redis_socketio") if config.get(key)}
+print(" ".join(str(port) for port in sorted(ports)))
+EOF
+}
+
+start_services() {
+	if ! mariadb-admin ping --silent >/dev/null 2>&1; then
+		say "Starting MariaDB"
+		mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+		(mysqld_safe >/dev/null 2>&1 &)
+		for _ in $(seq 60); do
+			mariadb-admin ping --silent >/dev/null 2>&1 && break
+			sleep 1
+		done
+		mariadb-admin ping --silent >/dev/null 2>&1 || { echo "MariaDB did not start"; return 1; }
+		started_mariadb=1
+	fi
+	for port in $(redis_ports); do
+		if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+			say "Starting Redis on port $port"
+			redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no >/dev/null
+			started_redis_ports+=("$port")
+		fi
+	done
+}
+
+stop_services() {
+	for port in "${started_redis_ports[@]}"; do
+		redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+	done
+	if [ "$started_mariadb" -eq 1 ]; then
+		kill "$(cat /run/mysqld/mysqld.pid 2>/dev/null)" 2>/dev/null
+		for _ in $(seq 60); do
+			mariadb-admin ping --silent >/dev/null 2>&1 || break
+			sleep 1
+		done
+	fi
+}
+
+# The bench user must be able to read the code; a checkout it cannot reach is copied (tracked files only).
+prepare_app_source() {
+	if as_bench_user test -r "$repo/$app/hooks.py"; then
+		app_src=$repo
+	else
+		app_src=$(mktemp -d /tmp/crm_extension_src.XXXXXX)
+		(cd "$repo" && git ls-files -z | xargs -0 cp --parents -t "$app_src")
+		chmod -R a+rX "$app_src"
+	fi
+}
+
+install_python_dependencies() {
+	local deps
+	deps=$("$bench/env/bin/python" -c "import tomllib; print(' '.join(tomllib.load(open('$repo/pyproject.toml', 'rb'))['project']['dependencies']))")
+	# shellcheck disable=SC2086
+	as_bench_user "$bench/env/bin/python" -m pip install --quiet --disable-pip-version-check $deps
+}
+
+add_to_apps_txt() {
+	if ! grep -qx "$app" "$bench/sites/apps.txt"; then
+		printf '\n%s\n' "$app" >>"$bench/sites/apps.txt"
+		sed -i '/^$/d' "$bench/sites/apps.txt"
+		added_to_apps_txt=1
+	fi
+}
+
+remove_from_apps_txt() {
+	[ "$added_to_apps_txt" -eq 1 ] && sed -i "/^$app\$/d" "$bench/sites/apps.txt"
+}
+
+default_site() {
+	"$bench/env/bin/python" -c "import json; print(json.load(open('$bench/sites/common_site_config.json')).get('default_site', ''))"
+}
+
+pick_site() {
+	site=${CRM_TEST_SITE:-$(cat "$bench/sites/currentsite.txt" 2>/dev/null || default_site)}
+	if [ -z "$site" ] || [ ! -f "$bench/sites/$site/site_config.json" ]; then
+		echo "No test site: set CRM_TEST_SITE to a site of $bench"
+		return 1
+	fi
+	if ! grep -q '"allow_tests": *\(true\|1\)' "$bench/sites/$site/site_config.json"; then
+		echo "Site $site does not allow tests: bench --site $site set-config allow_tests true"
+		return 1
+	fi
+}
+
+app_installed() {
+	frappe_cli --site "$site" list-apps 2>/dev/null | grep -q "^$app\b"
+}
+
+fingerprint() {
+	frappe_cli --site "$site" execute crm_extension.setup.checks.schema_fingerprint | tail -n 1
+}
+
+host_record_counts() {
+	frappe_cli --site "$site" execute crm_extension.setup.checks.host_record_counts | tail -n 1
+}
+
+install_and_migrate_twice() {
+	say "install-app $app on $site"
+	frappe_cli --site "$site" install-app "$app" || return 1
+	say "migrate (1 of 2)"
+	frappe_cli --site "$site" migrate --skip-search-index || return 1
+	local before after
+	before=$(fingerprint)
+	say "migrate (2 of 2): must change nothing"
+	frappe_cli --site "$site" migrate --skip-search-index || return 1
+	after=$(fingerprint)
+	if [ "$before" != "$after" ]; then
+		echo "Second migrate changed the schema: $before -> $after"
+		return 1
+	fi
+	echo "Second migrate was a no-op (fingerprint $after)"
+}
+
+uninstall_and_check_leftovers() {
+	local counts_before counts_after leftovers
+	counts_before=$(host_record_counts)
+	say "uninstall-app $app from $site"
+	frappe_cli --site "$site" uninstall-app "$app" --yes --no-backup || return 1
+	counts_after=$(frappe_cli --site "$site" execute crm_extension.setup.checks.host_record_counts | tail -n 1)
+	leftovers=$(frappe_cli --site "$site" execute crm_extension.setup.checks.leftovers | tail -n 1)
+	echo "host records before uninstall: $counts_before"
+	echo "host records after uninstall:  $counts_after"
+	echo "app leftovers after uninstall: $leftovers"
+	[ "$counts_before" = "$counts_after" ] || { echo "Uninstall changed host records"; return 1; }
+	[ "$leftovers" = "{}" ] || { echo "Uninstall left app records behind"; return 1; }
+}
+
+run_frappe_suite() {
+	say "Frappe suite on bench $bench"
+	start_services || return 1
+	prepare_app_source
+	install_python_dependencies || return 1
+	add_to_apps_txt
+	pick_site || return 1
+
+	local was_installed=0 status=0
+	app_installed && was_installed=1
+	if [ "$was_installed" -eq 1 ]; then
+		frappe_cli --site "$site" migrate --skip-search-index || return 1
+	else
+		install_and_migrate_twice || status=1
+	fi
+
+	if [ "$status" -eq 0 ]; then
+		say "run-tests --app $app"
+		# shellcheck disable=SC2086
+		frappe_cli --site "$site" run-tests --app "$app" ${CRM_FRAPPE_TESTS:-} || status=1
+		run_browser_check || status=1
+	fi
+
+	if [ "$was_installed" -eq 0 ] && [ -z "${CRM_KEEP_INSTALLED:-}" ]; then
+		uninstall_and_check_leftovers || status=1
+	fi
+	return $status
+}
+
+cleanup_frappe_suite() {
+	stop_services
+	remove_from_apps_txt
+	[ -n "$app_src" ] && [ "$app_src" != "$repo" ] && rm -rf "$app_src"
+	return 0
+}
+
+run_browser_check() {
+	if [ ! -d "$bench/sites/assets/frappe/dist" ]; then
+		say "Browser check: SKIPPED - desk assets are not built on this bench"
+		return 0
+	fi
+	# shellcheck source=scripts/browser_check.sh
+	source "$repo/scripts/browser_check.sh"
+	browser_check
+}
