@@ -160,6 +160,8 @@ run_frappe_suite() {
 	install_python_dependencies || return 1
 	add_to_apps_txt
 	pick_site || return 1
+	# Frappe caches the app/module map in Redis; it must see the app list as it is now.
+	frappe_cli --site "$site" clear-cache || return 1
 
 	local was_installed=0 status=0
 	app_installed && was_installed=1
@@ -183,8 +185,10 @@ run_frappe_suite() {
 }
 
 cleanup_frappe_suite() {
+	if remove_from_apps_txt && [ -n "${site:-}" ]; then
+		frappe_cli --site "$site" clear-cache >/dev/null 2>&1
+	fi
 	stop_services
-	remove_from_apps_txt
 	[ -n "$app_src" ] && [ "$app_src" != "$repo" ] && rm -rf "$app_src"
 	return 0
 }

@@ -4,6 +4,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime
 
+from crm_extension.activity_log.doctype.crm_activity.crm_activity import find_by_external_id, insert_once
 from crm_extension.activity_log.engine.payload import PayloadError, validate_activity_input
 from crm_extension.activity_log.feed import FEED_PARTY_DOCTYPES, MAX_PAGE_LENGTH, get_feed
 from crm_extension.activity_log.timezones import to_system_time
@@ -59,15 +60,7 @@ def log(
 			"follow_up_on": parse_follow_up_date(follow_up_on),
 		}
 	)
-	try:
-		frappe.db.savepoint("crm_activity_log")
-		activity.insert()
-	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
-		# Another request with the same external_id won the race; answer with its activity.
-		frappe.db.rollback(save_point="crm_activity_log")
-		frappe.clear_messages()
-		return find_by_external_id(API_SOURCE, values["external_id"])
-	return activity.name
+	return insert_once(activity)
 
 
 @frappe.whitelist(methods=["GET", "POST"])
@@ -121,7 +114,3 @@ def check_channel(channel: str):
 		frappe.throw(_("Unknown channel {0}").format(frappe.bold(channel)), title=_("Invalid Channel"))
 	if disabled:
 		frappe.throw(_("Channel {0} is disabled").format(frappe.bold(channel)), title=_("Invalid Channel"))
-
-
-def find_by_external_id(source: str, external_id: str) -> str | None:
-	return frappe.db.get_value("CRM Activity", {"source": source, "external_id": external_id})

@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils.password import get_decrypted_password
 
+from crm_extension.activity_log.doctype.crm_activity.crm_activity import insert_once
 from crm_extension.activity_log.engine.payload import (
 	MAX_BODY_BYTES,
 	PayloadError,
@@ -118,8 +119,10 @@ def record_message(source, message: dict) -> str:
 			"to_address": message["to"],
 		}
 	)
-	activity.insert(ignore_permissions=True)
-	return activity.name
+	activity.flags.ignore_permissions = True
+	# ERPNext commits mid-request when it links a new Contact's phone to past calls, which releases the
+	# lock early; insert_once falls back on the unique key then.
+	return insert_once(activity)
 
 
 def _subject(text: str) -> str:

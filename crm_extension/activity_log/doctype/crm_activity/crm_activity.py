@@ -64,6 +64,27 @@ class CRMActivity(Document):
 		self.db_set("follow_up_todo", todo.name, update_modified=False)
 
 
+def find_by_external_id(source: str, external_id: str) -> str | None:
+	return frappe.db.get_value("CRM Activity", {"source": source, "external_id": external_id})
+
+
+def insert_once(activity: "CRMActivity") -> str:
+	"""Insert the activity, or return the one already stored under its (source, external_id).
+
+	The unique key is the guard for requests that race each other with the same external id.
+	"""
+	try:
+		frappe.db.savepoint("crm_activity_insert_once")
+		activity.insert(ignore_permissions=activity.flags.ignore_permissions)
+	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
+		if not activity.external_id:
+			raise
+		frappe.db.rollback(save_point="crm_activity_insert_once")
+		frappe.clear_messages()
+		return find_by_external_id(activity.source, activity.external_id)
+	return activity.name
+
+
 def on_doctype_update():
 	frappe.db.add_index("CRM Activity", ["reference_name", "activity_at"])
 	frappe.db.add_unique(

@@ -1,0 +1,24 @@
+# Sourced by scripts/frappe_suite.sh when desk assets are built: serves the site and runs
+# tests/browser/desk_check.py (Playwright with Debian's Chromium) at phone and desktop size.
+
+browser_check() {
+	say "Browser check (desk at 390x844 and desktop)"
+	command -v chromium >/dev/null || apt-get install -y -qq chromium >/dev/null || return 1
+	local venv=${CRM_TEST_VENV:-$repo/.venv} port=${CRM_BROWSER_PORT:-8001} fixtures status=0
+	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$repo[browser]" || return 1
+	fixtures=$(mktemp /tmp/crm_browser_fixtures.XXXXXX)
+	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.prepare | tail -n 1 >"$fixtures"
+	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/python -m frappe.utils.bench_helper frappe serve --port "$port" --noreload >/tmp/crm_browser_serve.log 2>&1) &
+	local server=$!
+	for _ in $(seq 60); do
+		curl -s -o /dev/null "http://$site:$port/login" && break
+		sleep 1
+	done
+	"$venv/bin/python" "$repo/tests/browser/desk_check.py" "http://$site:$port" "$fixtures" "$repo/docs/screenshots" || status=1
+	pkill -f "bench_helper frappe serve --port $port" 2>/dev/null
+	wait "$server" 2>/dev/null
+	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.cleanup >/dev/null
+	rm -f "$fixtures"
+	return $status
+}

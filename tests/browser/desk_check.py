@@ -1,0 +1,73 @@
+"""Logs into the desk at phone and desktop size, opens the app's screens, fails on a JavaScript error or
+a missing element, and saves screenshots. Usage: desk_check.py <base-url> <fixtures.json> <screenshot-dir>"""
+
+import json
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+CHROMIUM_ARGS = [
+	"--no-sandbox",
+	"--disable-gpu",
+	"--disable-background-networking",
+	"--disable-dev-shm-usage",
+]
+
+
+def screens(lead: str) -> list[tuple[str, str, str]]:
+	"""(name, path, selector that must be visible)."""
+	return [
+		("workspace", "/app/crm-hub", "text=Your Shortcuts"),
+		("lead_timeline", f"/app/lead/{lead}", ".crm-activity-item"),
+		("activity_list", "/app/crm-activity", ".list-row-container"),
+		("activity_form", "/app/crm-activity/new", "[data-fieldname='channel'] input"),
+		("channel_list", "/app/crm-channel", ".list-row-container"),
+		("activity_by_channel", "/app/query-report/Activity by Channel", ".dt-scrollable"),
+	]
+
+
+def check(base: str, fixtures: dict, out: Path) -> list[str]:
+	failures = []
+	with sync_playwright() as playwright:
+		browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+		for size, viewport in VIEWPORTS.items():
+			page = browser.new_page(viewport=viewport)
+			errors: list[str] = []
+			page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+			login(page, base, fixtures)
+			for name, path, selector in screens(fixtures["lead"]):
+				errors.clear()
+				page.goto(base + path)
+				try:
+					if name == "lead_timeline":
+						page.get_by_role("tab", name="All Activity").click()
+					expect(page.locator(selector).first).to_be_visible(timeout=20_000)
+				except Exception as error:
+					failures.append(f"{size} {name}: {selector} not visible ({error.__class__.__name__})")
+				page.wait_for_timeout(500)
+				page.screenshot(path=str(out / f"{name}_{size}.png"))
+				failures.extend(f"{size} {name}: JavaScript error: {error}" for error in errors)
+			page.close()
+		browser.close()
+	return failures
+
+
+def login(page, base: str, fixtures: dict):
+	page.goto(base + "/login")
+	page.fill("#login_email", fixtures["user"])
+	page.fill("#login_password", fixtures["password"])
+	page.click(".btn-login")
+	page.wait_for_url("**/app**", timeout=30_000)
+
+
+if __name__ == "__main__":
+	base_url, fixtures_path, screenshot_dir = sys.argv[1:4]
+	out = Path(screenshot_dir)
+	out.mkdir(parents=True, exist_ok=True)
+	problems = check(base_url, json.loads(Path(fixtures_path).read_text()), out)
+	for problem in problems:
+		print("FAIL", problem)
+	print(f"browser check: {len(problems)} problem(s) across {len(VIEWPORTS)} viewports")
+	sys.exit(1 if problems else 0)
