@@ -1,11 +1,8 @@
-"""Helpers shared by the benchmarks: timing, results files, seeding through bulk inserts."""
+"""Helpers shared by the benchmarks: timing and reporting."""
 
 import json
 import statistics
 import time
-from pathlib import Path
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def median_seconds(function, repeat: int, warmup: int = 5) -> float:
@@ -19,8 +16,6 @@ def median_seconds(function, repeat: int, warmup: int = 5) -> float:
 	return statistics.median(timings)
 
 
-def write_result(name: str, result: dict) -> dict:
-	RESULTS.mkdir(exist_ok=True)
-	(RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-	print(json.dumps(result, indent=2, default=str))
-	return result
+def report(result: dict) -> dict:
+	"""`bench execute` prints the returned dict as one JSON line; benchmarks/run.sh saves it."""
+	return json.loads(json.dumps(result, default=str))

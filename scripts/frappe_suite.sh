@@ -114,12 +114,27 @@ app_installed() {
 	frappe_cli --site "$site" list-apps 2>/dev/null | grep -q "^$app\b"
 }
 
+# Runs a function of crm_extension.setup.checks against the site. Not through `bench execute`, which
+# refuses the app's code once it is uninstalled - exactly when the leftover checks must run.
+site_check() {
+	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/python -c "
+import sys, frappe
+frappe.init(site=sys.argv[1], sites_path='.')
+frappe.connect()
+try:
+	getattr(__import__('crm_extension.setup.checks', fromlist=['checks']), sys.argv[2])()
+finally:
+	frappe.destroy()
+" "$site" "$1") | tail -n 1
+}
+
 fingerprint() {
-	frappe_cli --site "$site" execute crm_extension.setup.checks.schema_fingerprint | tail -n 1
+	site_check schema_fingerprint
 }
 
 host_record_counts() {
-	frappe_cli --site "$site" execute crm_extension.setup.checks.host_record_counts | tail -n 1
+	site_check host_record_counts
 }
 
 install_and_migrate_twice() {
@@ -144,8 +159,8 @@ uninstall_and_check_leftovers() {
 	counts_before=$(host_record_counts)
 	say "uninstall-app $app from $site"
 	frappe_cli --site "$site" uninstall-app "$app" --yes --no-backup || return 1
-	counts_after=$(frappe_cli --site "$site" execute crm_extension.setup.checks.host_record_counts | tail -n 1)
-	leftovers=$(frappe_cli --site "$site" execute crm_extension.setup.checks.leftovers | tail -n 1)
+	counts_after=$(host_record_counts)
+	leftovers=$(site_check leftovers)
 	echo "host records before uninstall: $counts_before"
 	echo "host records after uninstall:  $counts_after"
 	echo "app leftovers after uninstall: $leftovers"

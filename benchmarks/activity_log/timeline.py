@@ -1,7 +1,7 @@
 """Timeline of a party with 10,000 feed items across every source, against one primary-key fetch.
 
 Run on a bench site that has the app installed:
-    bench --site SITE execute benchmarks.activity_log.timeline.run   (PYTHONPATH=<repo>)
+    bash benchmarks/run.sh timeline
 Seeds a Customer (with its Lead, Contact and Opportunity) and 10,000 items spread over CRM Activity,
 Communication, Call Log, Event, ToDo, Comment and Sales Invoice-free sources, measures, then deletes them.
 """
@@ -11,7 +11,7 @@ import random
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
-from benchmarks.common import median_seconds, write_result
+from benchmarks.common import median_seconds, report
 from crm_extension.activity_log.feed import get_feed
 
 ITEMS = 10_000
@@ -34,7 +34,7 @@ def run(items: int = ITEMS):
 	finally:
 		cleanup(party)
 		frappe.db.commit()
-	return write_result("activity_timeline", result)
+	return report(result)
 
 
 def seed(items: int) -> dict:

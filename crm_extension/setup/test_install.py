@@ -6,6 +6,7 @@ import frappe
 from crm_extension.setup.custom_fields import custom_field_names
 from crm_extension.setup.install import after_migrate
 from crm_extension.setup.roles import APP_ROLES
+from crm_extension.tests.factories import make_user
 from crm_extension.tests.utils import CRMTestCase
 
 
@@ -42,3 +43,14 @@ class TestInstall(CRMTestCase):
 			modified_before,
 		)
 		frappe.db.set_value("CRM Channel", "Telegram", "disabled", 0)
+
+	def test_sales_user_sees_the_crm_hub_workspace_in_the_sidebar(self):
+		from frappe.desk.desktop import get_workspace_sidebar_items
+
+		frappe.set_user(make_user(["Sales User"]))
+		try:
+			pages = get_workspace_sidebar_items()["pages"]
+		finally:
+			frappe.set_user("Administrator")
+
+		self.assertIn("CRM Hub", [page.name for page in pages])

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on an existing bench ($FRAPPE_BENCH, default ~frappe/frappe-bench) and writes
+# benchmarks/results/<name>.json. Usage: bash benchmarks/run.sh [timeline|http|all]   (default: all)
+#
+# Like scripts/test.sh it starts MariaDB/Redis if they are down, installs this checkout into the
+# bench's current site if it is not installed yet (and uninstalls it again afterwards), and builds nothing.
+# The HTTP benchmarks serve the site with gunicorn (4 workers, as a 2-core production bench would) on
+# loopback and load it from this machine.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+app=crm_extension
+bench=${FRAPPE_BENCH:-$(eval echo ~frappe)/frappe-bench}
+which=${1:-all}
+port=${CRM_BENCH_PORT:-8002}
+results=$repo/benchmarks/results
+
+say() { printf '\n== %s\n' "$*"; }
+
+if [ ! -d "$bench/apps/frappe" ]; then
+	echo "No bench at '$bench': the benchmarks need a bench with ERPNext v15 (set FRAPPE_BENCH)"
+	exit 1
+fi
+
+# shellcheck source=scripts/frappe_suite.sh
+source "$repo/scripts/frappe_suite.sh"
+
+installed_here=0
+finish() {
+	[ "$installed_here" -eq 1 ] && frappe_cli --site "$site" uninstall-app "$app" --yes --no-backup >/dev/null
+	cleanup_frappe_suite
+}
+trap finish EXIT
+
+prepare() {
+	start_services || return 1
+	prepare_app_source
+	install_python_dependencies || return 1
+	add_to_apps_txt
+	pick_site || return 1
+	frappe_cli --site "$site" clear-cache || return 1
+	if ! app_installed; then
+		frappe_cli --site "$site" install-app "$app" || return 1
+		installed_here=1
+	fi
+	mkdir -p "$results"
+}
+
+save() {
+	local name=$1 json=$2
+	printf '%s\n' "$json" | "$bench/env/bin/python" -m json.tool >"$results/$name.json"
+	cat "$results/$name.json"
+}
+
+timeline_benchmark() {
+	say "Timeline: first page of a 10,000-item feed vs a primary-key fetch"
+	save activity_timeline "$(frappe_cli --site "$site" execute benchmarks.activity_log.timeline.run | tail -n 1)"
+}
+
+http_benchmarks() {
+	local credentials server status=0
+	credentials=$(mktemp /tmp/crm_bench_credentials.XXXXXX)
+	chown "$bench_user" "$credentials"
+	frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.prepare | tail -n 1 >"$credentials"
+	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/gunicorn -b "127.0.0.1:$port" -w 4 -t 120 --preload frappe.app:application \
+		>/tmp/crm_bench_gunicorn.log 2>&1) &
+	server=$!
+	for _ in $(seq 60); do
+		curl -s -o /dev/null "http://$site:$port/api/method/ping" && break
+		sleep 1
+	done
+	say "API throughput: activity.log vs /api/resource"
+	save activity_log_throughput \
+		"$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" throughput "http://$site:$port" "$credentials")" || status=1
+	say "Inbound webhook: 2,000 deliveries, 20% redelivered, 8 clients"
+	local load outcome
+	load=$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" webhook "http://$site:$port" "$credentials") || status=1
+	outcome=$(frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.webhook_outcome | tail -n 1)
+	save inbound_webhook "{\"load\": $load, \"stored\": $outcome}"
+	pkill -f "gunicorn -b 127.0.0.1:$port" 2>/dev/null
+	wait "$server" 2>/dev/null
+	frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.cleanup >/dev/null
+	rm -f "$credentials"
+	return $status
+}
+
+prepare || exit 1
+failures=0
+case $which in
+	timeline) timeline_benchmark || failures=1 ;;
+	http) http_benchmarks || failures=1 ;;
+	all) timeline_benchmark || failures=1; http_benchmarks || failures=1 ;;
+	*) echo "unknown benchmark '$which' (timeline|http|all)"; exit 2 ;;
+esac
+exit $failures

@@ -1,0 +1,500 @@
+"""Rule score of a lead: fit rules on its fields, engagement rules on its feed, inactivity rules.
+
+Three kinds of rule, each with an id, a label and points (negative points make a negative rule):
+
+- **Fit** (``FitRule``): ``field operator value`` on the Lead's fields. Operators: equals, not equals,
+  contains (text, case-insensitive; numbers compare as numbers, so "1" equals 1), in, not in (a list of
+  values), greater than, less than, between (numbers; between includes both bounds), is set, is not set
+  (blank text, None and an empty list are "not set"; 0 is set, so test a Check field with ``equals 1``).
+  A field holding a value the operator cannot compare (text for greater than) does not match.
+- **Engagement** (``EngagementRule``): every feed item (``activity_log.engine.feed``: ``channel``,
+  ``direction``, ``outcome``, ``at``) at or before ``as_of`` that matches the rule's channel, direction and
+  outcome (each optional, channel and outcome case-insensitive) earns ``points × 0.5 ** (age / half_life)``,
+  its age in days at ``as_of``. No half-life means no decay. The rule's total is capped at ``max_points`` in
+  magnitude. "Bounced" or "Not Interested" with negative points are negative engagement rules.
+- **Inactivity** (``InactivityRule``): ``points`` when the last Inbound or Outbound item (or only the
+  given direction) is ``days`` or more before ``as_of``. A lead with no such item is measured from its
+  ``creation``, so a new lead is not idle; a lead with neither is idle.
+
+The score is the sum of all rules' points clamped to 0..100. The breakdown lists every rule that gave points,
+largest magnitude first (ties by rule id).
+"""
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from crm_extension.activity_log.engine.feed import DIRECTIONS, INBOUND, OUTBOUND
+from crm_extension.i18n import N_
+from crm_extension.lead_scoring.engine.decay import age_in_days, decay_factor
+from crm_extension.lead_scoring.engine.errors import LeadScoringError
+
+FIT = "Fit"
+ENGAGEMENT = "Engagement"
+INACTIVITY = "Inactivity"
+RULE_TYPES = (FIT, ENGAGEMENT, INACTIVITY)
+
+EQUALS = "equals"
+NOT_EQUALS = "not equals"
+IN = "in"
+NOT_IN = "not in"
+BETWEEN = "between"
+GREATER_THAN = "greater than"
+LESS_THAN = "less than"
+IS_SET = "is set"
+IS_NOT_SET = "is not set"
+CONTAINS = "contains"
+OPERATORS = (EQUALS, NOT_EQUALS, IN, NOT_IN, BETWEEN, GREATER_THAN, LESS_THAN, IS_SET, IS_NOT_SET, CONTAINS)
+LIST_OPERATORS = frozenset({IN, NOT_IN})
+NUMBER_OPERATORS = frozenset({BETWEEN, GREATER_THAN, LESS_THAN})
+PRESENCE_OPERATORS = frozenset({IS_SET, IS_NOT_SET})
+NUMERIC_FIELDTYPES = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Rating", "Duration"})
+CONTACT_DIRECTIONS = (INBOUND, OUTBOUND)
+
+MIN_SCORE = 0.0
+MAX_SCORE = 100.0
+DEFAULT_HALF_LIFE_DAYS = 30.0
+
+UNKNOWN_RULE_TYPE = N_("Rule {rule}: unknown rule type {rule_type}")
+UNKNOWN_OPERATOR = N_("Rule {rule}: unknown operator {operator}")
+FIELD_REQUIRED = N_("Rule {rule}: a Lead field is required")
+VALUE_REQUIRED = N_("Rule {rule}: the operator {operator} needs a value")
+BETWEEN_NEEDS_TWO_BOUNDS = N_("Rule {rule}: between needs two bounds, a lower and an upper one")
+BOUNDS_REVERSED = N_("Rule {rule}: the lower bound {low} is above the upper bound {high}")
+POINTS_NOT_A_NUMBER = N_("Rule {rule}: points must be a number, not {value}")
+VALUE_NOT_A_NUMBER = N_("Rule {rule}: {operator} needs a number, not {value}")
+HALF_LIFE_NOT_A_NUMBER = N_("Rule {rule}: the half-life must be a number of days, not {value}")
+CAP_NOT_A_NUMBER = N_("Rule {rule}: the cap must be a number of points, not {value}")
+DAYS_NOT_A_NUMBER = N_("Rule {rule}: the number of days without activity must be a number, not {value}")
+HALF_LIFE_NOT_POSITIVE = N_("Rule {rule}: the half-life must be more than 0 days")
+CAP_NOT_POSITIVE = N_("Rule {rule}: the cap must be more than 0 points")
+DAYS_NOT_POSITIVE = N_("Rule {rule}: the number of days without activity must be more than 0")
+UNKNOWN_DIRECTION = N_("Rule {rule}: unknown direction {direction}")
+UNKNOWN_FIELD = N_("Rule {rule}: the Lead has no field {field}")
+FIELD_NOT_NUMERIC = N_("Rule {rule}: {operator} needs a number field, but {field} is a {fieldtype} field")
+
+
+@dataclass(frozen=True)
+class FitRule:
+	"""``value`` is a tuple of values for in / not in and a (low, high) pair for between."""
+
+	id: str
+	label: str
+	points: float
+	field: str
+	operator: str
+	value: Any = None
+
+	def __post_init__(self):
+		_check_points(self.id, self.points)
+		if not (self.field or "").strip():
+			raise LeadScoringError(FIELD_REQUIRED, {"rule": self.id})
+		if self.operator not in OPERATORS:
+			raise LeadScoringError(UNKNOWN_OPERATOR, {"rule": self.id, "operator": self.operator})
+		object.__setattr__(self, "value", _checked_value(self.id, self.operator, self.value))
+
+	@property
+	def rule_type(self) -> str:
+		return FIT
+
+	def matches(self, lead: Mapping[str, Any]) -> bool:
+		return field_matches(lead.get(self.field), self.operator, self.value)
+
+
+@dataclass(frozen=True)
+class EngagementRule:
+	id: str
+	label: str
+	points: float
+	channel: str | None = None
+	direction: str | None = None
+	outcome: str | None = None
+	half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
+	max_points: float | None = None
+
+	def __post_init__(self):
+		_check_points(self.id, self.points)
+		_check_direction(self.id, self.direction)
+		_check_positive(self.id, self.half_life_days, HALF_LIFE_NOT_A_NUMBER, HALF_LIFE_NOT_POSITIVE)
+		_check_positive(self.id, self.max_points, CAP_NOT_A_NUMBER, CAP_NOT_POSITIVE)
+
+	@property
+	def rule_type(self) -> str:
+		return ENGAGEMENT
+
+	def matches(self, item: "FeedTouch") -> bool:
+		return (
+			(not self.channel or _text(self.channel) == item.channel)
+			and (not self.direction or self.direction == item.direction)
+			and (not self.outcome or _text(self.outcome) == item.outcome)
+		)
+
+
+@dataclass(frozen=True)
+class InactivityRule:
+	id: str
+	label: str
+	points: float
+	days: float
+	direction: str | None = None
+
+	def __post_init__(self):
+		_check_points(self.id, self.points)
+		_check_direction(self.id, self.direction)
+		if self.days is None:
+			raise LeadScoringError(DAYS_NOT_POSITIVE, {"rule": self.id})
+		_check_positive(self.id, self.days, DAYS_NOT_A_NUMBER, DAYS_NOT_POSITIVE)
+
+	@property
+	def rule_type(self) -> str:
+		return INACTIVITY
+
+
+Rule = FitRule | EngagementRule | InactivityRule
+
+
+@dataclass(frozen=True)
+class FeedTouch:
+	"""A feed item reduced to what rules match on: channel and outcome casefolded, age in days."""
+
+	channel: str
+	direction: str | None
+	outcome: str
+	at: datetime
+	age_days: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+	rule_id: str
+	label: str
+	rule_type: str
+	points: float
+	matched_items: int = 0
+	latest_at: datetime | None = None
+
+	def as_dict(self) -> dict[str, Any]:
+		return asdict(self)
+
+
+@dataclass(frozen=True)
+class RuleScore:
+	score: float
+	raw_points: float
+	breakdown: tuple[Contribution, ...]
+
+	def breakdown_dicts(self) -> list[dict[str, Any]]:
+		return [contribution.as_dict() for contribution in self.breakdown]
+
+
+@dataclass(frozen=True)
+class ParsedRules:
+	rules: tuple[Rule, ...]
+	errors: tuple[tuple[str, LeadScoringError], ...]
+
+
+# --- building rules from rows ---
+
+
+def rule_from_mapping(row: Mapping[str, Any]) -> Rule:
+	"""Build a rule from a dict or DocType row.
+
+	Keys: ``name`` (the id), ``label``, ``rule_type`` (Fit / Engagement / Inactivity), ``points``; fit:
+	``field``, ``operator``, ``value`` (for in / not in one value a line, or comma-separated), ``value_to``
+	(between's upper bound); engagement: ``channel``, ``direction``, ``outcome``, ``half_life_days`` (blank:
+	no decay), ``max_points`` (blank or 0: no cap); inactivity: ``inactive_days``, ``direction``.
+	"""
+	rule_id = str(row.get("name") or row.get("id") or "")
+	label = str(row.get("label") or rule_id)
+	points = _number_setting(rule_id, row.get("points"), POINTS_NOT_A_NUMBER)
+	rule_type = row.get("rule_type") or FIT
+	if rule_type == FIT:
+		return _fit_rule_from_mapping(rule_id, label, points, row)
+	if rule_type == ENGAGEMENT:
+		return EngagementRule(
+			id=rule_id,
+			label=label,
+			points=points,
+			channel=_blank_to_none(row.get("channel")),
+			direction=_blank_to_none(row.get("direction")),
+			outcome=_blank_to_none(row.get("outcome")),
+			half_life_days=_optional_number(rule_id, row.get("half_life_days"), HALF_LIFE_NOT_A_NUMBER),
+			max_points=_optional_number(rule_id, row.get("max_points"), CAP_NOT_A_NUMBER) or None,
+		)
+	if rule_type == INACTIVITY:
+		return InactivityRule(
+			id=rule_id,
+			label=label,
+			points=points,
+			days=_optional_number(rule_id, row.get("inactive_days"), DAYS_NOT_A_NUMBER),
+			direction=_blank_to_none(row.get("direction")),
+		)
+	raise LeadScoringError(UNKNOWN_RULE_TYPE, {"rule": rule_id, "rule_type": rule_type})
+
+
+def parse_rules(rows: Iterable[Mapping[str, Any]]) -> ParsedRules:
+	"""Enabled rows as rules; a broken row is left out and reported, so it never stops scoring."""
+	rules, errors = [], []
+	for row in rows:
+		if not row.get("enabled", True):
+			continue
+		try:
+			rules.append(rule_from_mapping(row))
+		except LeadScoringError as error:
+			errors.append((str(row.get("name") or row.get("id") or ""), error))
+	return ParsedRules(tuple(rules), tuple(errors))
+
+
+def check_fit_rule_fields(rule: Rule, fieldtypes: Mapping[str, str]) -> None:
+	"""Refuse a fit rule on a field the Lead lacks, or a number comparison on a field that holds no number.
+
+	``fieldtypes`` maps the Lead's fieldnames to their Frappe fieldtype.
+	"""
+	if not isinstance(rule, FitRule):
+		return
+	if rule.field not in fieldtypes:
+		raise LeadScoringError(UNKNOWN_FIELD, {"rule": rule.id, "field": rule.field})
+	fieldtype = fieldtypes[rule.field]
+	if rule.operator in NUMBER_OPERATORS and fieldtype not in NUMERIC_FIELDTYPES:
+		params = {"rule": rule.id, "operator": rule.operator, "field": rule.field, "fieldtype": fieldtype}
+		raise LeadScoringError(FIELD_NOT_NUMERIC, params)
+
+
+# --- scoring ---
+
+
+def score_lead(
+	lead: Mapping[str, Any], feed: Iterable[Mapping[str, Any]], rules: Sequence[Rule], as_of: datetime
+) -> RuleScore:
+	"""Rule score of one lead at ``as_of`` (feed times and ``lead["creation"]`` in the same tz-awareness)."""
+	touches = feed_touches(feed, as_of)
+	contributions = [_contribution(rule, lead, touches, as_of) for rule in rules]
+	given = [contribution for contribution in contributions if contribution.points]
+	raw = sum(contribution.points for contribution in given)
+	return RuleScore(
+		score=round(clamp_score(raw), 2),
+		raw_points=round(raw, 2),
+		breakdown=tuple(sorted(given, key=lambda c: (-abs(c.points), c.rule_id))),
+	)
+
+
+def clamp_score(points: float) -> float:
+	return min(max(points, MIN_SCORE), MAX_SCORE)
+
+
+def feed_touches(feed: Iterable[Mapping[str, Any]], as_of: datetime) -> list[FeedTouch]:
+	"""Feed items with a time at or before ``as_of``, newest first."""
+	touches = [
+		FeedTouch(
+			channel=_text(item.get("channel")),
+			direction=item.get("direction"),
+			outcome=_text(item.get("outcome")),
+			at=item["at"],
+			age_days=age_in_days(item["at"], as_of),
+		)
+		for item in feed
+		if item.get("at") is not None and item["at"] <= as_of
+	]
+	return sorted(touches, key=lambda touch: touch.age_days)
+
+
+def engagement_points(rule: EngagementRule, touches: Sequence[FeedTouch]) -> tuple[float, list[FeedTouch]]:
+	"""(decayed, capped points; matching touches) of one engagement rule."""
+	matched = [touch for touch in touches if rule.matches(touch)]
+	total = sum(rule.points * decay_factor(touch.age_days, rule.half_life_days) for touch in matched)
+	if rule.max_points is not None:
+		total = math.copysign(min(abs(total), rule.max_points), total)
+	return total, matched
+
+
+def idle_days(
+	touches: Sequence[FeedTouch], created: datetime | None, as_of: datetime, direction: str | None = None
+) -> tuple[float, datetime | None]:
+	"""(days since the last contact, or since ``created`` when there was none; that contact's time).
+
+	Infinite when there is neither."""
+	directions = (direction,) if direction else CONTACT_DIRECTIONS
+	last = next((touch.at for touch in touches if touch.direction in directions), None)
+	reference = last or created
+	return (math.inf if reference is None else age_in_days(reference, as_of)), last
+
+
+def _contribution(
+	rule: Rule, lead: Mapping[str, Any], touches: Sequence[FeedTouch], as_of: datetime
+) -> Contribution:
+	if isinstance(rule, EngagementRule):
+		points, matched = engagement_points(rule, touches)
+		latest = matched[0].at if matched else None
+		return _contributed(rule, points, len(matched), latest)
+	if isinstance(rule, InactivityRule):
+		days, last = idle_days(touches, lead.get("creation"), as_of, rule.direction)
+		return _contributed(rule, rule.points if days >= rule.days else 0.0, 0, last)
+	return _contributed(rule, rule.points if rule.matches(lead) else 0.0, 0, None)
+
+
+def _contributed(rule: Rule, points: float, matched_items: int, latest_at: datetime | None) -> Contribution:
+	return Contribution(
+		rule_id=rule.id,
+		label=rule.label,
+		rule_type=rule.rule_type,
+		points=round(points, 2),
+		matched_items=matched_items,
+		latest_at=latest_at,
+	)
+
+
+# --- field comparisons ---
+
+
+def field_matches(field_value: Any, operator: str, rule_value: Any) -> bool:
+	if operator in PRESENCE_OPERATORS:
+		return is_set(field_value) == (operator == IS_SET)
+	if operator == EQUALS:
+		return same_value(field_value, rule_value)
+	if operator == NOT_EQUALS:
+		return not same_value(field_value, rule_value)
+	if operator in LIST_OPERATORS:
+		found = any(same_value(field_value, value) for value in rule_value)
+		return found == (operator == IN)
+	if operator == CONTAINS:
+		return is_set(field_value) and _text(rule_value) in _text(field_value)
+	return _number_matches(as_number(field_value), operator, rule_value)
+
+
+def _number_matches(number: float | None, operator: str, rule_value: Any) -> bool:
+	if number is None:
+		return False
+	if operator == GREATER_THAN:
+		return number > rule_value
+	if operator == LESS_THAN:
+		return number < rule_value
+	low, high = rule_value
+	return low <= number <= high
+
+
+def same_value(a: Any, b: Any) -> bool:
+	"""Numbers compare as numbers ("1" equals 1.0), anything else as trimmed, case-insensitive text."""
+	number_a, number_b = as_number(a), as_number(b)
+	if number_a is not None and number_b is not None:
+		return number_a == number_b
+	return _text(a) == _text(b)
+
+
+def is_set(value: Any) -> bool:
+	if value is None:
+		return False
+	if isinstance(value, str):
+		return bool(value.strip())
+	if isinstance(value, list | tuple | set | frozenset | dict):
+		return bool(value)
+	return True
+
+
+def as_number(value: Any) -> float | None:
+	if isinstance(value, numbers.Real):
+		number = float(value)
+	elif isinstance(value, str):
+		try:
+			number = float(value.strip())
+		except ValueError:
+			return None
+	else:
+		return None
+	return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> str:
+	return "" if value is None else str(value).strip().casefold()
+
+
+# --- validation ---
+
+
+def _checked_value(rule_id: str, operator: str, value: Any) -> Any:
+	if operator in PRESENCE_OPERATORS:
+		return None
+	if operator in LIST_OPERATORS:
+		values = tuple(value) if isinstance(value, list | tuple | set | frozenset) else (value,)
+		values = tuple(item for item in values if is_set(item))
+		if not values:
+			raise LeadScoringError(VALUE_REQUIRED, {"rule": rule_id, "operator": operator})
+		return values
+	if operator == BETWEEN:
+		return _checked_bounds(rule_id, value)
+	if not is_set(value):
+		raise LeadScoringError(VALUE_REQUIRED, {"rule": rule_id, "operator": operator})
+	if operator in NUMBER_OPERATORS:
+		return _number_setting(rule_id, value, VALUE_NOT_A_NUMBER, operator)
+	return value
+
+
+def _checked_bounds(rule_id: str, value: Any) -> tuple[float, float]:
+	bounds = tuple(value) if isinstance(value, list | tuple) else (value,)
+	if len(bounds) != 2 or not all(is_set(bound) for bound in bounds):
+		raise LeadScoringError(BETWEEN_NEEDS_TWO_BOUNDS, {"rule": rule_id})
+	low, high = (_number_setting(rule_id, bound, VALUE_NOT_A_NUMBER, BETWEEN) for bound in bounds)
+	if low > high:
+		raise LeadScoringError(BOUNDS_REVERSED, {"rule": rule_id, "low": low, "high": high})
+	return low, high
+
+
+def _check_points(rule_id: str, points: Any) -> None:
+	_check_number(rule_id, points, POINTS_NOT_A_NUMBER)
+
+
+def _check_direction(rule_id: str, direction: str | None) -> None:
+	if direction and direction not in DIRECTIONS:
+		raise LeadScoringError(UNKNOWN_DIRECTION, {"rule": rule_id, "direction": direction})
+
+
+def _check_positive(rule_id: str, value: Any, not_a_number: str, not_positive: str) -> None:
+	if value is None:
+		return
+	_check_number(rule_id, value, not_a_number)
+	if value <= 0:
+		raise LeadScoringError(not_positive, {"rule": rule_id})
+
+
+def _check_number(rule_id: str, value: Any, template: str) -> None:
+	if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+		raise LeadScoringError(template, {"rule": rule_id, "value": value})
+
+
+def _number_setting(rule_id: str, value: Any, template: str, operator: str | None = None) -> float:
+	number = as_number(value)
+	if number is None:
+		raise LeadScoringError(template, {"rule": rule_id, "value": value, "operator": operator})
+	return number
+
+
+def _optional_number(rule_id: str, value: Any, template: str) -> float | None:
+	return _number_setting(rule_id, value, template) if is_set(value) else None
+
+
+def _fit_rule_from_mapping(rule_id: str, label: str, points: float, row: Mapping[str, Any]) -> FitRule:
+	operator = (row.get("operator") or "").strip().lower()
+	value = row.get("value")
+	if operator in LIST_OPERATORS and isinstance(value, str):
+		value = _split_values(value)
+	elif operator == BETWEEN and not isinstance(value, list | tuple):
+		value = (value, row.get("value_to"))
+	return FitRule(
+		id=rule_id,
+		label=label,
+		points=points,
+		field=(row.get("field") or "").strip(),
+		operator=operator,
+		value=value,
+	)
+
+
+def _split_values(text: str) -> tuple[str, ...]:
+	separator = "\n" if "\n" in text else ","
+	return tuple(part.strip() for part in text.split(separator) if part.strip())
+
+
+def _blank_to_none(value: Any) -> Any:
+	return value if is_set(value) else None
