@@ -54,14 +54,14 @@ save() {
 
 timeline_benchmark() {
 	say "Timeline: first page of a 10,000-item feed vs a primary-key fetch"
-	save activity_timeline "$(frappe_cli --site "$site" execute benchmarks.activity_log.timeline.run | tail -n 1)"
+	save activity_timeline "$(site_call benchmarks.activity_log.timeline run)"
 }
 
 http_benchmarks() {
 	local credentials server status=0
 	credentials=$(mktemp /tmp/crm_bench_credentials.XXXXXX)
 	chown "$bench_user" "$credentials"
-	frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.prepare | tail -n 1 >"$credentials"
+	site_call benchmarks.activity_log.http_setup prepare >"$credentials"
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
 		../env/bin/gunicorn -b "127.0.0.1:$port" -w 4 -t 120 --preload frappe.app:application \
 		>/tmp/crm_bench_gunicorn.log 2>&1) &
@@ -76,11 +76,11 @@ http_benchmarks() {
 	say "Inbound webhook: 2,000 deliveries, 20% redelivered, 8 clients"
 	local load outcome
 	load=$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" webhook "http://$site:$port" "$credentials") || status=1
-	outcome=$(frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.webhook_outcome | tail -n 1)
+	outcome=$(site_call benchmarks.activity_log.http_setup webhook_outcome)
 	save inbound_webhook "{\"load\": $load, \"stored\": $outcome}"
 	pkill -f "gunicorn -b 127.0.0.1:$port" 2>/dev/null
 	wait "$server" 2>/dev/null
-	frappe_cli --site "$site" execute benchmarks.activity_log.http_setup.cleanup >/dev/null
+	site_call benchmarks.activity_log.http_setup cleanup >/dev/null
 	rm -f "$credentials"
 	return $status
 }

@@ -35,6 +35,14 @@ has_permission = {
 doc_events = {
 	"Communication": {"after_insert": "crm_extension.doc_events.communication.after_insert"},
 	"Call Log": {"after_insert": "crm_extension.doc_events.call_log.after_insert"},
+	"User Permission": {
+		"on_update": "crm_extension.doc_events.permissions.user_permission_changed",
+		"on_trash": "crm_extension.doc_events.permissions.user_permission_changed",
+	},
+	"Custom DocPerm": {
+		"on_update": "crm_extension.doc_events.permissions.docperm_changed",
+		"on_trash": "crm_extension.doc_events.permissions.docperm_changed",
+	},
 }
 
 scheduler_events = {

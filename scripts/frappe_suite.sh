@@ -114,19 +114,26 @@ app_installed() {
 	frappe_cli --site "$site" list-apps 2>/dev/null | grep -q "^$app\b"
 }
 
-# Runs a function of crm_extension.setup.checks against the site. Not through `bench execute`, which
-# refuses the app's code once it is uninstalled - exactly when the leftover checks must run.
-site_check() {
+# Calls <module>.<function>() with the site connected and prints what it returns as one JSON line. Not
+# `bench execute`: that refuses code outside installed apps, such as the app once it is uninstalled
+# (exactly when the leftover checks run) and the benchmarks/ package.
+site_call() {
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
 		../env/bin/python -c "
-import sys, frappe
+import importlib, json, sys, frappe
 frappe.init(site=sys.argv[1], sites_path='.')
 frappe.connect()
 try:
-	getattr(__import__('crm_extension.setup.checks', fromlist=['checks']), sys.argv[2])()
+	result = getattr(importlib.import_module(sys.argv[2]), sys.argv[3])()
+	if result is not None:
+		print(json.dumps(result, default=str))
 finally:
 	frappe.destroy()
-" "$site" "$1") | tail -n 1
+" "$site" "$1" "$2") | tail -n 1
+}
+
+site_check() {
+	site_call crm_extension.setup.checks "$1"
 }
 
 fingerprint() {

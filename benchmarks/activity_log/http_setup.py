@@ -1,6 +1,4 @@
-"""Server-side preparation and checks for the HTTP benchmarks (run through `bench execute`)."""
-
-import json
+"""Server-side preparation and checks for the HTTP benchmarks (called by benchmarks/run.sh)."""
 
 import frappe
 
@@ -10,7 +8,7 @@ BENCH_LEAD_SOURCE = "CRM Benchmark"
 
 
 def prepare():
-	"""A Sales User with API keys, a Lead to log against and a signed inbound source; prints them as JSON."""
+	"""A Sales User with API keys, a Lead to log against and a signed inbound source; returns them for benchmarks/run.sh."""
 	if not frappe.db.exists("User", BENCH_USER):
 		user = frappe.get_doc(
 			{"doctype": "User", "email": BENCH_USER, "first_name": "Bench", "send_welcome_email": 0}
@@ -45,17 +43,13 @@ def prepare():
 		}
 	).insert(ignore_permissions=True)
 	frappe.db.commit()
-	print(
-		json.dumps(
-			{
-				"api_key": user.api_key,
-				"api_secret": api_secret,
-				"lead": lead.name,
-				"source": BENCH_SOURCE,
-				"secret": secret,
-			}
-		)
-	)
+	return {
+		"api_key": user.api_key,
+		"api_secret": api_secret,
+		"lead": lead.name,
+		"source": BENCH_SOURCE,
+		"secret": secret,
+	}
 
 
 def webhook_outcome():
@@ -65,15 +59,11 @@ def webhook_outcome():
 		"select count(distinct external_id) from `tabCRM Activity` where inbound_source = %s", BENCH_SOURCE
 	)[0][0]
 	deadlocks = frappe.db.sql("show global status like 'Innodb_deadlocks'")
-	print(
-		json.dumps(
-			{
-				"stored": stored,
-				"distinct_external_ids": distinct,
-				"innodb_deadlocks": int(deadlocks[0][1]) if deadlocks else None,
-			}
-		)
-	)
+	return {
+		"stored": stored,
+		"distinct_external_ids": distinct,
+		"innodb_deadlocks": int(deadlocks[0][1]) if deadlocks else None,
+	}
 
 
 def cleanup():

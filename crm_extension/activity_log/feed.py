@@ -1,14 +1,18 @@
 """The unified activity feed: every interaction with a party, read where the host already keeps it.
 
-One UNION ALL query over CRM Activity and the host's Communication, Call Log, Event, ToDo, Comment,
+One UNION query over CRM Activity and the host's Communication, Call Log, Event, ToDo, Comment,
 CRM Note, Quotation, Sales Order and Sales Invoice, each branch limited to the page window and to what
 the user may read. Nothing is copied into CRM Activity.
+
+Each source table gets one branch per kind of related document (Lead, Customer, Contact, ...), driven from
+an index on that reference, so a party with one Lead and one Customer reads a window of rows per branch
+instead of sorting its whole history. An item reachable through two references (an email about the Lead
+that also links the Customer) comes out of two branches identically and UNION keeps one.
 """
 
 from dataclasses import dataclass, field
 
 import frappe
-from frappe.model.db_query import DatabaseQuery
 from frappe.utils import strip_html
 
 from crm_extension.activity_log.engine.feed import (
@@ -20,7 +24,7 @@ from crm_extension.activity_log.engine.feed import (
 	normalise_host_item,
 )
 from crm_extension.activity_log.links import References, related_references
-from crm_extension.activity_log.permissions import readable_references
+from crm_extension.activity_log.permissions import match_conditions, readable_references
 
 FEED_PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Prospect")
 MAX_PAGE_LENGTH = 500
@@ -40,22 +44,24 @@ class FeedQuery:
 		self.params[key] = tuple(value) if isinstance(value, set | list | tuple) else value
 		return f"%({key})s"
 
-	def refs_condition(self, doctype_column: str, name_column: str, doctypes=None) -> str | None:
-		clauses = [
-			f"({doctype_column} = {self.param(doctype)} and {name_column} in {self.param(names)})"
+	def refs_conditions(self, doctype_column: str, name_column: str, doctypes=None) -> list[str]:
+		"""One condition per related DocType, each on the (doctype, name) index of the source table."""
+		return [
+			f"{doctype_column} = {self.param(doctype)} and {name_column} in {self.param(names)}"
 			for doctype, names in self.refs.items()
 			if doctypes is None or doctype in doctypes
 		]
-		return "(" + " or ".join(clauses) + ")" if clauses else None
 
-	def add(self, select: str, where: list[str | None], at_column: str):
+	def add(self, select: str, where: list[str | None], at_column: str, refs_conditions=("1=1",)):
 		if any(condition is None for condition in where):
 			return
 		if self.since:
 			where = [*where, f"{at_column} >= {self.param(self.since)}"]
-		self.branches.append(
-			f"({select} where {' and '.join(where)} order by {at_column} desc limit {self.window})"
-		)
+		for refs_condition in refs_conditions:
+			self.branches.append(
+				f"({select} where {' and '.join([refs_condition, *where])} "
+				f"order by {at_column} desc limit {self.window})"
+			)
 
 
 def get_feed(
@@ -74,7 +80,7 @@ def get_feed(
 		add_branch(query, user)
 	if not query.branches:
 		return []
-	sql = " union all ".join(query.branches)
+	sql = " union ".join(query.branches)
 	sql += f" order by at desc, source_doctype, source_name desc limit {int(start)}, {int(page_length)}"
 	return _present(frappe.db.sql(sql, query.params, as_dict=True))
 
@@ -127,18 +133,17 @@ def _crm_activity(query: FeedQuery, user):
 		reference_doctype=f"{table}.reference_doctype",
 		reference_name=f"{table}.reference_name",
 	)
-	where = [query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name")]
-	if query.channel:
-		where.append(f"{table}.channel = {query.param(query.channel)}")
-	query.add(select, where, f"{table}.activity_at")
+	where = [f"{table}.channel = {query.param(query.channel)}" if query.channel else "1=1"]
+	refs = query.refs_conditions(f"{table}.reference_doctype", f"{table}.reference_name")
+	query.add(select, where, f"{table}.activity_at", refs)
 
 
 def _communication(query: FeedQuery, user):
+	"""Emails about a related document, and emails that only link one (Frappe's Communication Link)."""
 	if not _can_read("Communication", user):
 		return
 	table = "`tabCommunication`"
-	select = _select(
-		table,
+	columns = _columns(
 		at=f"{table}.communication_date",
 		source_doctype="'Communication'",
 		source_name=f"{table}.name",
@@ -150,32 +155,31 @@ def _communication(query: FeedQuery, user):
 		reference_doctype=f"{table}.reference_doctype",
 		reference_name=f"{table}.reference_name",
 	)
-	linked = query.refs_condition("link_doctype", "link_name")
-	on_reference = query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name")
 	where = [
 		f"{table}.communication_type in ('Communication', 'Automated Message')",
 		# Frappe mirrors each Event into a Communication for the participants' timelines; the Event branch
 		# already shows it.
 		f"coalesce({table}.reference_doctype, '') != 'Event'",
-		f"({on_reference} or {table}.name in (select parent from `tabCommunication Link` where {linked}))"
-		if linked
-		else None,
 	]
 	if query.channel:
 		mediums = [
 			m for m, (channel, _type) in COMMUNICATION_MEDIUM_CHANNELS.items() if channel == query.channel
 		]
 		where.append(f"{table}.communication_medium in {query.param(mediums)}" if mediums else None)
-	query.add(select, where, f"{table}.communication_date")
+	at = f"{table}.communication_date"
+	on_reference = query.refs_conditions(f"{table}.reference_doctype", f"{table}.reference_name")
+	query.add(f"select {columns} from {table}", where, at, on_reference)
+	link = "`tabCommunication Link`"
+	linked = query.refs_conditions(f"{link}.link_doctype", f"{link}.link_name")
+	from_links = f"select {columns} from {link} straight_join {table} on {table}.name = {link}.parent"
+	query.add(from_links, where, at, linked)
 
 
 def _call_log(query: FeedQuery, user):
 	if not _can_read("Call Log", user):
 		return
-	table = "`tabCall Log`"
-	linked = query.refs_condition("link_doctype", "link_name")
-	select = _select(
-		table,
+	table, link = "`tabCall Log`", "`tabDynamic Link`"
+	columns = _columns(
 		at=f"coalesce({table}.start_time, {table}.creation)",
 		source_doctype="'Call Log'",
 		source_name=f"{table}.name",
@@ -187,21 +191,22 @@ def _call_log(query: FeedQuery, user):
 	)
 	where = [
 		_fixed_channel_allowed(query, CALL_CHANNEL[0]),
-		f"{table}.name in (select parent from `tabDynamic Link` where parenttype = 'Call Log' and {linked})"
-		if linked
-		else None,
+		f"{link}.parenttype = 'Call Log'",
 		_match_conditions("Call Log", user),
 	]
-	query.add(select, where, f"coalesce({table}.start_time, {table}.creation)")
+	query.add(
+		f"select {columns} from {link} straight_join {table} on {table}.name = {link}.parent",
+		where,
+		f"coalesce({table}.start_time, {table}.creation)",
+		query.refs_conditions(f"{link}.link_doctype", f"{link}.link_name"),
+	)
 
 
 def _event(query: FeedQuery, user):
 	if not _can_read("Event", user):
 		return
-	table = "`tabEvent`"
-	linked = query.refs_condition("reference_doctype", "reference_docname")
-	select = _select(
-		table,
+	table, participants = "`tabEvent`", "`tabEvent Participants`"
+	columns = _columns(
 		at=f"{table}.starts_on",
 		source_doctype="'Event'",
 		source_name=f"{table}.name",
@@ -213,10 +218,15 @@ def _event(query: FeedQuery, user):
 	)
 	where = [
 		_event_channel_condition(query, table),
-		f"{table}.name in (select parent from `tabEvent Participants` where {linked})" if linked else None,
+		f"{participants}.parenttype = 'Event'",
 		_match_conditions("Event", user),
 	]
-	query.add(select, where, f"{table}.starts_on")
+	query.add(
+		f"select {columns} from {participants} straight_join {table} on {table}.name = {participants}.parent",
+		where,
+		f"{table}.starts_on",
+		query.refs_conditions(f"{participants}.reference_doctype", f"{participants}.reference_docname"),
+	)
 
 
 def _event_channel_condition(query: FeedQuery, table: str) -> str | None:
@@ -245,10 +255,10 @@ def _todo(query: FeedQuery, user):
 	where = [
 		_fixed_channel_allowed(query, "ToDo"),
 		f"{table}.status != 'Cancelled'",
-		query.refs_condition(f"{table}.reference_type", f"{table}.reference_name"),
 		_match_conditions("ToDo", user),
 	]
-	query.add(select, where, f"{table}.creation")
+	refs = query.refs_conditions(f"{table}.reference_type", f"{table}.reference_name")
+	query.add(select, where, f"{table}.creation", refs)
 
 
 def _comment(query: FeedQuery, user):
@@ -263,12 +273,9 @@ def _comment(query: FeedQuery, user):
 		reference_doctype=f"{table}.reference_doctype",
 		reference_name=f"{table}.reference_name",
 	)
-	where = [
-		_fixed_channel_allowed(query, "Comment"),
-		f"{table}.comment_type = 'Comment'",
-		query.refs_condition(f"{table}.reference_doctype", f"{table}.reference_name"),
-	]
-	query.add(select, where, f"{table}.creation")
+	where = [_fixed_channel_allowed(query, "Comment"), f"{table}.comment_type = 'Comment'"]
+	refs = query.refs_conditions(f"{table}.reference_doctype", f"{table}.reference_name")
+	query.add(select, where, f"{table}.creation", refs)
 
 
 def _crm_note(query: FeedQuery, user):
@@ -283,11 +290,11 @@ def _crm_note(query: FeedQuery, user):
 		reference_doctype=f"{table}.parenttype",
 		reference_name=f"{table}.parent",
 	)
-	where = [
-		_fixed_channel_allowed(query, "CRM Note"),
-		query.refs_condition(f"{table}.parenttype", f"{table}.parent", ("Lead", "Opportunity", "Prospect")),
-	]
-	query.add(select, where, f"coalesce({table}.added_on, {table}.creation)")
+	refs = query.refs_conditions(
+		f"{table}.parenttype", f"{table}.parent", ("Lead", "Opportunity", "Prospect")
+	)
+	at = f"coalesce({table}.added_on, {table}.creation)"
+	query.add(select, [_fixed_channel_allowed(query, "CRM Note")], at, refs)
 
 
 def _sales_document(doctype: str, party_condition):
@@ -345,8 +352,7 @@ def _can_read(doctype: str, user: str | None) -> bool:
 
 
 def _match_conditions(doctype: str, user: str | None) -> str:
-	"""Row-level restrictions (user permissions, 'only if creator', permission query hooks)."""
-	return DatabaseQuery(doctype, user=user).build_match_conditions() or "1=1"
+	return match_conditions(doctype, user) or "1=1"
 
 
 def _present(rows: list[dict]) -> list[dict]:

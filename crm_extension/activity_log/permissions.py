@@ -10,6 +10,31 @@ from frappe.model.db_query import DatabaseQuery
 from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
 from crm_extension.activity_log.links import References
 
+MATCH_CONDITIONS_KEY = "crm_extension:match_conditions"
+MATCH_CONDITIONS_CACHE_SECONDS = 60
+
+
+def match_conditions(doctype: str, user: str | None = None) -> str:
+	"""Row-level restrictions on doctype for user (user permissions, 'only if creator', permission query
+	hooks), as SQL.
+
+	Building them is costly for some host DocTypes (Contact's hook reads every DocPerm of the site), and a
+	timeline page needs several. They are cached per user for a minute at most, under the user's key space
+	so that Frappe drops them when it clears that user's cache (roles changed); User Permission and
+	Custom DocPerm edits drop them through doc_events.
+	"""
+	user = user or frappe.session.user
+	key = f"{MATCH_CONDITIONS_KEY}:{doctype}"
+	conditions = frappe.cache.get_value(key, user=user, expires=True)
+	if conditions is None:
+		conditions = DatabaseQuery(doctype, user=user).build_match_conditions() or ""
+		frappe.cache.set_value(key, conditions, user=user, expires_in_sec=MATCH_CONDITIONS_CACHE_SECONDS)
+	return conditions
+
+
+def clear_match_conditions_cache(user: str | None = None):
+	frappe.cache.delete_keys(f"user:{user or '*'}:{MATCH_CONDITIONS_KEY}")
+
 
 def readable_references(refs: References, user: str | None = None) -> References:
 	"""The subset of refs the user may read: one query per DocType, none when nothing restricts rows."""
@@ -17,8 +42,7 @@ def readable_references(refs: References, user: str | None = None) -> References
 	for doctype, names in refs.items():
 		if not frappe.has_permission(doctype, "read", user=user):
 			continue
-		conditions = DatabaseQuery(doctype, user=user).build_match_conditions()
-		if conditions:
+		if conditions := match_conditions(doctype, user):
 			names = set(
 				frappe.db.sql(
 					f"select name from `tab{doctype}` where name in %(names)s and {conditions}",
@@ -41,8 +65,7 @@ def get_permission_query_conditions(user: str | None = None) -> str:
 		if not frappe.has_permission(doctype, "read", user=user):
 			continue
 		clause = f"`tabCRM Activity`.reference_doctype = {frappe.db.escape(doctype)}"
-		conditions = DatabaseQuery(doctype, user=user).build_match_conditions()
-		if conditions:
+		if conditions := match_conditions(doctype, user):
 			clause += f" and `tabCRM Activity`.reference_name in (select name from `tab{doctype}` where {conditions})"
 		clauses.append(f"({clause})")
 	return "(" + " or ".join(clauses) + ")" if clauses else "1=0"

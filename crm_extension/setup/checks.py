@@ -8,6 +8,7 @@ from pathlib import Path
 import frappe
 
 from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.host_indexes import present_host_indexes
 from crm_extension.setup.roles import APP_ROLES
 
 APP = "crm_extension"
@@ -83,5 +84,6 @@ def leftovers():
 		"roles": [role for role in APP_ROLES if frappe.db.exists("Role", role)],
 		"workspaces": frappe.get_all("Workspace", {"module": ("in", modules)}, pluck="name"),
 		"reports": frappe.get_all("Report", {"module": ("in", modules)}, pluck="name"),
+		"host_indexes": present_host_indexes(),
 	}
 	print(json.dumps({kind: names for kind, names in found.items() if names}, sort_keys=True))

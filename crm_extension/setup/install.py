@@ -4,6 +4,7 @@ from frappe.utils import cstr
 
 from crm_extension.setup.custom_fields import get_custom_fields
 from crm_extension.setup.defaults import insert_shipped_records
+from crm_extension.setup.host_indexes import make_host_indexes
 from crm_extension.setup.roles import APP_ROLES
 
 
@@ -14,12 +15,14 @@ def before_install():
 
 def after_install():
 	make_custom_fields()
+	make_host_indexes()
 	insert_shipped_records()
 
 
 def after_migrate():
 	make_roles()
 	make_custom_fields()
+	make_host_indexes()
 	insert_shipped_records()
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import frappe
 
 from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.host_indexes import HOST_INDEXES, present_host_indexes
 from crm_extension.setup.install import after_migrate
 from crm_extension.setup.roles import APP_ROLES
 from crm_extension.tests.factories import make_user
@@ -16,6 +17,9 @@ class TestInstall(CRMTestCase):
 			self.assertTrue(
 				frappe.get_meta(doctype).has_field(fieldname), f"{doctype}.{fieldname} was not created"
 			)
+
+	def test_feed_indexes_exist_on_host_tables(self):
+		self.assertEqual(len(present_host_indexes()), len(HOST_INDEXES))
 
 	def test_app_roles_exist(self):
 		for role in APP_ROLES:

@@ -1,11 +1,13 @@
 import frappe
 
 from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.host_indexes import drop_host_indexes
 from crm_extension.setup.roles import APP_ROLES
 
 
 def before_uninstall():
 	delete_custom_fields()
+	drop_host_indexes()
 	delete_roles()
 
 
