@@ -84,4 +84,12 @@ def _add_contacts(refs: References, party_types: tuple[str, ...]):
 
 
 def _names(doctype: str, field: str, filters: dict) -> set[str]:
-	return set(frappe.get_all(doctype, filters=filters, pluck=field, distinct=True, order_by=None))
+	"""Distinct non-empty values of field over rows matching equality / ("in", values) filters."""
+	table = frappe.qb.DocType(doctype)
+	query = frappe.qb.from_(table).select(table[field]).distinct()
+	for column, value in filters.items():
+		if isinstance(value, tuple) and value[0] == "in":
+			query = query.where(table[column].isin(list(value[1])))
+		else:
+			query = query.where(table[column] == value)
+	return {value for value in query.run(pluck=True) if value}

@@ -1,12 +1,21 @@
 """Indexes the app adds to host tables so the activity feed reads by index; dropped on uninstall.
 
-Frappe indexes Event Participants only by parent, so finding the events a party took part in would scan
-the whole table.
+A timeline page asks each table for the newest rows about one document. Frappe indexes Communication,
+ToDo and Comment by (reference doctype, reference name) only, so the database sorts a party's whole history
+in that table for every page; with the timestamp as the index's last column it reads just the page.
+Event Participants is indexed only by parent, so finding a party's events would scan the whole table.
 """
 
 import frappe
 
 HOST_INDEXES = {
+	("Communication", "crm_extension_timeline_index"): (
+		"reference_doctype",
+		"reference_name",
+		"communication_date",
+	),
+	("ToDo", "crm_extension_timeline_index"): ("reference_type", "reference_name", "creation"),
+	("Comment", "crm_extension_timeline_index"): ("reference_doctype", "reference_name", "creation"),
 	("Event Participants", "crm_extension_reference_index"): ("reference_doctype", "reference_docname"),
 }
 
