@@ -166,6 +166,22 @@ class TestUnifiedFeed(CRMTestCase):
 		self.assertIn(("Event", self.host_records["Event"]), sources)
 		self.assertIn(("CRM Activity", self.host_records["CRM Activity"]), sources)
 
+	def test_a_new_user_permission_applies_to_the_next_page_at_once(self):
+		user = make_user(["Sales User"])
+		frappe.set_user(user)
+		try:
+			before = feed_sources(activity_api.timeline("Customer", self.customer.name, page_length=100))
+			frappe.set_user("Administrator")
+			restrict_user_to(user, "Lead", make_lead().name, only_on="Lead")
+			frappe.set_user(user)
+			after = feed_sources(activity_api.timeline("Customer", self.customer.name, page_length=100))
+		finally:
+			frappe.set_user("Administrator")
+
+		lead_email = ("Communication", self.host_records["Communication"])
+		self.assertIn(lead_email, before)
+		self.assertNotIn(lead_email, after)
+
 	def test_timeline_of_an_unsupported_doctype_is_refused(self):
 		with self.assertRaises(frappe.ValidationError):
 			activity_api.timeline("Sales Invoice", "SINV-0001")
