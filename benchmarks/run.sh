@@ -12,7 +12,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 app=crm_extension
 bench=${FRAPPE_BENCH:-$(eval echo ~frappe)/frappe-bench}
 which=${1:-all}
-port=${CRM_BENCH_PORT:-8002}
+bench_port=${CRM_BENCH_PORT:-8002}
 results=$repo/benchmarks/results
 
 say() { printf '\n== %s\n' "$*"; }
@@ -63,22 +63,22 @@ http_benchmarks() {
 	chown "$bench_user" "$credentials"
 	site_call benchmarks.activity_log.http_setup prepare >"$credentials"
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
-		../env/bin/gunicorn -b "127.0.0.1:$port" -w 4 -t 120 --preload frappe.app:application \
+		../env/bin/gunicorn -b "127.0.0.1:$bench_port" -w 4 -t 120 --preload frappe.app:application \
 		>/tmp/crm_bench_gunicorn.log 2>&1) &
 	server=$!
 	for _ in $(seq 60); do
-		curl -s -o /dev/null "http://$site:$port/api/method/ping" && break
+		curl -s -o /dev/null -H "X-Frappe-Site-Name: $site" "http://127.0.0.1:$bench_port/api/method/ping" && break
 		sleep 1
 	done
 	say "API throughput: activity.log vs /api/resource"
 	save activity_log_throughput \
-		"$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" throughput "http://$site:$port" "$credentials")" || status=1
+		"$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" throughput "http://127.0.0.1:$bench_port" "$credentials")" || status=1
 	say "Inbound webhook: 2,000 deliveries, 20% redelivered, 8 clients"
 	local load outcome
-	load=$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" webhook "http://$site:$port" "$credentials") || status=1
+	load=$(as_bench_user "$bench/env/bin/python" "$app_src/benchmarks/activity_log/http_load.py" webhook "http://127.0.0.1:$bench_port" "$credentials") || status=1
 	outcome=$(site_call benchmarks.activity_log.http_setup webhook_outcome)
 	save inbound_webhook "{\"load\": $load, \"stored\": $outcome}"
-	pkill -f "gunicorn -b 127.0.0.1:$port" 2>/dev/null
+	pkill -f "gunicorn -b 127.0.0.1:$bench_port" 2>/dev/null
 	wait "$server" 2>/dev/null
 	site_call benchmarks.activity_log.http_setup cleanup >/dev/null
 	rm -f "$credentials"

@@ -21,6 +21,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from crm_extension.activity_log.engine.payload import sign
 
+# Frappe picks the site from this header, so the load can go to 127.0.0.1 whatever the site is called.
+SITE_HEADER = "X-Frappe-Site-Name"
 ROUNDS = 3
 REQUESTS_PER_ROUND = 300
 THROUGHPUT_CLIENTS = 4
@@ -31,7 +33,10 @@ SENDERS = 100
 
 
 def throughput(base: str, credentials: dict) -> dict:
-	headers = {"Authorization": f"token {credentials['api_key']}:{credentials['api_secret']}"}
+	headers = {
+		"Authorization": f"token {credentials['api_key']}:{credentials['api_secret']}",
+		SITE_HEADER: credentials["site"],
+	}
 	body = {
 		"reference_doctype": "Lead",
 		"reference_name": credentials["lead"],
@@ -87,6 +92,7 @@ def webhook(base: str, credentials: dict) -> dict:
 		timestamp = str(int(time.time()))
 		headers = {
 			"Content-Type": "application/json",
+			SITE_HEADER: credentials["site"],
 			"X-CRM-Source": credentials["source"],
 			"X-CRM-Timestamp": timestamp,
 			"X-CRM-Signature": sign(credentials["secret"], timestamp, body),

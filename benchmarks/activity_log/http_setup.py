@@ -44,6 +44,7 @@ def prepare():
 	).insert(ignore_permissions=True)
 	frappe.db.commit()
 	return {
+		"site": frappe.local.site,
 		"api_key": user.api_key,
 		"api_secret": api_secret,
 		"lead": lead.name,
