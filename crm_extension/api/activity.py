@@ -45,10 +45,10 @@ def log(
 	except PayloadError as error:
 		throw_payload_error(error)
 
-	check_can_log_against(values["reference_doctype"], values["reference_name"])
+	check_exists(values["reference_doctype"], values["reference_name"])
 	check_channel(values["channel"])
 	if values["external_id"] and (existing := find_by_external_id(API_SOURCE, values["external_id"])):
-		return existing
+		return readable(existing)
 
 	activity = frappe.get_doc(
 		{
@@ -60,7 +60,15 @@ def log(
 			"follow_up_on": parse_follow_up_date(follow_up_on),
 		}
 	)
-	return insert_once(activity)
+	# insert() checks create permission through the CRM Activity permission hook, which needs read access to
+	# the reference document: a user cannot log against a Lead they may not open.
+	name = insert_once(activity)
+	return name if name == activity.name else readable(name)
+
+
+def readable(activity: str) -> str:
+	frappe.has_permission("CRM Activity", "read", activity, throw=True)
+	return activity
 
 
 @frappe.whitelist(methods=["GET", "POST"])
@@ -93,12 +101,6 @@ def parse_follow_up_date(value: str | None):
 		frappe.throw(_("follow_up_on must be a date, e.g. 2024-05-01"), title=_("Invalid Request"))
 
 
-def check_can_log_against(reference_doctype: str, reference_name: str):
-	check_exists(reference_doctype, reference_name)
-	frappe.has_permission("CRM Activity", "create", throw=True)
-	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
-
-
 def check_exists(doctype: str, name: str):
 	if not frappe.db.exists(doctype, name):
 		frappe.throw(
@@ -109,7 +111,7 @@ def check_exists(doctype: str, name: str):
 
 
 def check_channel(channel: str):
-	disabled = frappe.db.get_value("CRM Channel", channel, "disabled")
+	disabled = frappe.get_cached_value("CRM Channel", channel, "disabled")
 	if disabled is None:
 		frappe.throw(_("Unknown channel {0}").format(frappe.bold(channel)), title=_("Invalid Channel"))
 	if disabled:

@@ -40,6 +40,17 @@ class TestActivityAPI(CRMTestCase):
 		self.assertEqual(first, second)
 		self.assertEqual(frappe.db.count("CRM Activity", {"source": "API", "external_id": "msg-1"}), 1)
 
+	def test_external_id_of_an_activity_the_user_may_not_read_is_not_disclosed(self):
+		external_id = frappe.generate_hash(length=10)
+		self.log(external_id=external_id)
+		outsider = make_user(["Sales User"])
+		frappe.set_user("Administrator")
+		restrict_user_to(outsider, "Lead", make_lead().name)
+		frappe.set_user(outsider)
+
+		with self.assertRaises(frappe.PermissionError):
+			self.log(external_id=external_id)
+
 	def test_activity_at_with_offset_is_stored_in_system_time(self):
 		name = self.log(activity_at="2024-05-01T10:00:00+00:00")
 

@@ -33,7 +33,7 @@ class CRMActivity(Document):
 			)
 
 	def validate_channel(self):
-		if frappe.db.get_value("CRM Channel", self.channel, "disabled"):
+		if frappe.get_cached_value("CRM Channel", self.channel, "disabled"):
 			frappe.throw(
 				_("Channel {0} is disabled").format(frappe.bold(self.channel)), title=_("Invalid Channel")
 			)
