@@ -87,6 +87,8 @@ def webhook(base: str, credentials: dict) -> dict:
 	random.shuffle(deliveries)
 	url = f"{base}/api/method/crm_extension.api.inbound.receive"
 
+	errors: list[str] = []
+
 	def deliver(message: dict) -> int:
 		body = json.dumps(message).encode()
 		timestamp = str(int(time.time()))
@@ -97,7 +99,10 @@ def webhook(base: str, credentials: dict) -> dict:
 			"X-CRM-Timestamp": timestamp,
 			"X-CRM-Signature": sign(credentials["secret"], timestamp, body),
 		}
-		return requests.post(url, data=body, headers=headers, timeout=120).status_code
+		response = requests.post(url, data=body, headers=headers, timeout=120)
+		if response.status_code != 200 and len(errors) < 5:
+			errors.append(f"{message['external_id']} {response.status_code} {response.text[:2000]}")
+		return response.status_code
 
 	started = time.perf_counter()
 	with ThreadPoolExecutor(WEBHOOK_CLIENTS) as pool:
@@ -109,6 +114,7 @@ def webhook(base: str, credentials: dict) -> dict:
 		"clients": WEBHOOK_CLIENTS,
 		"senders": SENDERS,
 		"status_counts": {str(status): statuses.count(status) for status in sorted(set(statuses))},
+		"first_errors": errors,
 		"seconds": round(elapsed, 1),
 		"deliveries_per_second": round(DELIVERIES / elapsed, 1),
 	}

@@ -54,13 +54,14 @@ def prepare():
 
 
 def webhook_outcome():
-	"""Distinct activities the benchmark gateway stored, and InnoDB's deadlock counter."""
+	"""Activities and Leads the benchmark gateway created (one Lead per sender), InnoDB's deadlock counter."""
 	stored = frappe.db.count("CRM Activity", {"inbound_source": BENCH_SOURCE})
 	distinct = frappe.db.sql(
 		"select count(distinct external_id) from `tabCRM Activity` where inbound_source = %s", BENCH_SOURCE
 	)[0][0]
 	deadlocks = frappe.db.sql("show global status like 'Innodb_deadlocks'")
 	return {
+		"leads_created": frappe.db.count("Lead", {"source": BENCH_LEAD_SOURCE}),
 		"stored": stored,
 		"distinct_external_ids": distinct,
 		"innodb_deadlocks": int(deadlocks[0][1]) if deadlocks else None,

@@ -120,8 +120,6 @@ def record_message(source, message: dict) -> str:
 		}
 	)
 	activity.flags.ignore_permissions = True
-	# ERPNext commits mid-request when it links a new Contact's phone to past calls, which releases the
-	# lock early; insert_once falls back on the unique key then.
 	return insert_once(activity)
 
 
@@ -131,9 +129,14 @@ def _subject(text: str) -> str:
 
 
 def _lock(key: str):
+	"""Serialise deliveries about one sender until this request ends.
+
+	Not released on commit: ERPNext commits in the middle of the request when a new Contact is linked to
+	past calls, and a lock released there would let a second delivery from the same stranger create a
+	second Lead. MariaDB releases named locks when the connection closes, which Frappe does after the
+	request's own final commit or rollback.
+	"""
 	lock_name = "crm_inbound_" + hashlib.sha1(key.encode()).hexdigest()
 	acquired = frappe.db.sql("select get_lock(%s, %s)", (lock_name, LOCK_TIMEOUT_SECONDS))[0][0]
 	if not acquired:
 		frappe.throw(_("Another delivery of this message is still being processed"), RetryLaterError)
-	frappe.db.after_commit.add(lambda: frappe.db.sql("select release_lock(%s)", lock_name))
-	frappe.db.after_rollback.add(lambda: frappe.db.sql("select release_lock(%s)", lock_name))
