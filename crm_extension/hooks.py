@@ -20,7 +20,7 @@ before_tests = "erpnext.setup.utils.before_tests"
 
 doctype_js = {
 	"Lead": "public/js/activity_log/party_form.js",
-	"Customer": "public/js/activity_log/party_form.js",
+	"Customer": ["public/js/activity_log/party_form.js", "public/js/customer_value/customer_form.js"],
 	"Contact": "public/js/activity_log/party_form.js",
 	"Opportunity": "public/js/activity_log/party_form.js",
 }
@@ -46,5 +46,8 @@ doc_events = {
 }
 
 scheduler_events = {
-	"daily_long": ["crm_extension.activity_log.refresh.nightly_refresh"],
+	"daily_long": [
+		"crm_extension.activity_log.refresh.nightly_refresh",
+		"crm_extension.customer_value.recompute.nightly_recompute",
+	],
 }

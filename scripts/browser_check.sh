@@ -9,14 +9,14 @@ browser_check() {
 	fixtures=$(mktemp /tmp/crm_browser_fixtures.XXXXXX)
 	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.prepare | tail -n 1 >"$fixtures"
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
-		../env/bin/python -m frappe.utils.bench_helper frappe serve --port "$port" --noreload >/tmp/crm_browser_serve.log 2>&1) &
+		../env/bin/python -m frappe.utils.bench_helper frappe --site "$site" serve --port "$port" --noreload >/tmp/crm_browser_serve.log 2>&1) &
 	local server=$!
 	for _ in $(seq 60); do
 		curl -s -o /dev/null "http://$site:$port/login" && break
 		sleep 1
 	done
 	"$venv/bin/python" "$repo/tests/browser/desk_check.py" "http://$site:$port" "$fixtures" "$repo/docs/screenshots" || status=1
-	pkill -f "bench_helper frappe serve --port $port" 2>/dev/null
+	pkill -f "serve --port $port --noreload" 2>/dev/null
 	wait "$server" 2>/dev/null
 	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.cleanup >/dev/null
 	rm -f "$fixtures"

@@ -1,8 +1,9 @@
 """The custom fields the app adds to host DocTypes, gathered from each capability."""
 
 from crm_extension.activity_log.custom_fields import CUSTOM_FIELDS as ACTIVITY_LOG_FIELDS
+from crm_extension.customer_value.custom_fields import CUSTOM_FIELDS as CUSTOMER_VALUE_FIELDS
 
-CAPABILITY_FIELDS = (ACTIVITY_LOG_FIELDS,)
+CAPABILITY_FIELDS = (ACTIVITY_LOG_FIELDS, CUSTOMER_VALUE_FIELDS)
 
 
 def get_custom_fields() -> dict[str, list[dict]]:

@@ -1,7 +1,10 @@
-"""Records the app ships (channels, knowledge, default playbook).
+"""Records the app ships (channels, value tiers, knowledge, default playbook).
 
 They are inserted when missing and never overwritten: users edit them, and Frappe's fixture sync would
 delete and re-insert them on every migrate, undoing those edits.
+
+Seed files are inserted only while their DocType has no record at all: value tiers are a set users
+re-rank, rename and delete, so a shipped tier must not come back (or clash on rank) on the next migrate.
 """
 
 import json
@@ -10,13 +13,22 @@ from pathlib import Path
 import frappe
 
 SHIPPED_RECORD_FILES = ("activity_log/defaults/crm_channel.json",)
+SEED_RECORD_FILES = ("customer_value/defaults/customer_value_tier.json",)
 
 
 def insert_shipped_records():
+	for record in _records(SHIPPED_RECORD_FILES):
+		insert_if_missing(record)
+	for relative_path in SEED_RECORD_FILES:
+		records = _records((relative_path,))
+		if records and not frappe.db.count(records[0]["doctype"]):
+			for record in records:
+				insert_if_missing(record)
+
+
+def _records(relative_paths: tuple[str, ...]) -> list[dict]:
 	app_path = Path(frappe.get_app_path("crm_extension"))
-	for relative_path in SHIPPED_RECORD_FILES:
-		for record in json.loads((app_path / relative_path).read_text()):
-			insert_if_missing(record)
+	return [record for path in relative_paths for record in json.loads((app_path / path).read_text())]
 
 
 def insert_if_missing(record: dict):

@@ -10,6 +10,7 @@ from scipy.special import hyp2f1
 
 from crm_extension.customer_value.engine.bgnbd import (
 	BgNbdParams,
+	_expected_if_alive_with_concentrated_dropout,
 	conditional_expected_purchases,
 	expected_purchases_new_customer,
 	fit_bgnbd,
@@ -161,3 +162,26 @@ def test_expected_purchases_are_continuous_through_the_removable_singularity_at_
 	above = conditional_expected_purchases(BgNbdParams(0.5, 3.0, 1.001, 2.0), 26.0, 3, 20.0, 30.0)
 	assert np.isfinite(at_one)
 	assert min(below, above) - 1e-6 <= at_one <= max(below, above) + 1e-6
+
+
+def test_expected_purchases_stay_finite_when_the_dropout_fit_runs_to_huge_a_and_b():
+	"""Exact eq. 10 overflows from a + b ≈ 10^4 (hyp2f1); the concentrated-dropout limit takes over there.
+	Where both are computable (a + b = 3000) they agree to 0.5 %."""
+	x, t_x = np.array([0.0, 2.0, 12.0, 5.0]), np.array([0.0, 1.5, 18.0, 20.0])
+	T = np.array([30.0, 39.0, 29.0, 25.0])
+
+	def params(scale: float) -> BgNbdParams:
+		return BgNbdParams(r=0.57, alpha=1.9, a=0.17 * scale, b=0.83 * scale)
+
+	exact = conditional_expected_purchases(params(3e3), 52.0, x, t_x, T)
+	limit = _expected_if_alive_with_concentrated_dropout(params(3e3), 52.0, x, T) * probability_alive(
+		params(3e3), x, t_x, T
+	)
+	np.testing.assert_allclose(limit, exact, rtol=5e-3)
+
+	huge = conditional_expected_purchases(params(1e6), 52.0, x, t_x, T)
+	assert np.all(np.isfinite(huge)) and np.all(huge >= 0)
+	np.testing.assert_allclose(huge, exact, rtol=2e-2)
+	# The fit that exposed it: 30 simulated customers, a = 5.9e5, b = 2.9e6.
+	fitted = BgNbdParams(r=0.5654, alpha=1.9155, a=593306.09, b=2913053.61)
+	assert np.all(np.isfinite(conditional_expected_purchases(fitted, 52.0, x, t_x, T)))

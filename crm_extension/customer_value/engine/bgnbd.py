@@ -106,9 +106,26 @@ def conditional_expected_purchases(
 	a = params.a if abs(params.a - 1) > 1e-7 else 1 + 1e-7
 	t, x, t_x, T = (np.asarray(v, dtype=float) for v in (t, x, t_x, T))
 	z = t / (alpha + T + t)
-	folded = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-	expected_if_alive = (a + b + x - 1) / (a - 1) * (1 - folded)
+	with np.errstate(invalid="ignore", over="ignore"):
+		folded = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+		expected_if_alive = (a + b + x - 1) / (a - 1) * (1 - folded)
+	if not np.all(np.isfinite(expected_if_alive)):
+		limit = _expected_if_alive_with_concentrated_dropout(params, t, x, T)
+		expected_if_alive = np.where(np.isfinite(expected_if_alive), expected_if_alive, limit)
 	return expected_if_alive * expit(-_log_dropout_odds(params, x, t_x, T))
+
+
+def _expected_if_alive_with_concentrated_dropout(
+	params: BgNbdParams, t: np.ndarray, x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+	"""E[Y(t) | alive] in the limit a, b → ∞ (used only where eq. 10 overflows, from about a + b = 10^4).
+
+	The dropout probability is then fixed at its posterior mean p = a / (a + b + x), and with
+	λ ~ Gamma(r + x, α + T): E[Y(t) | alive] = (1 - ((α + T) / (α + T + p·t))^(r + x)) / p. Fits whose
+	dropout barely varies between customers end there (a and b grow without bound)."""
+	r, alpha, a, b = params.r, params.alpha, params.a, params.b
+	p = a / (a + b + x)
+	return (1 - ((alpha + T) / (alpha + T + p * t)) ** (r + x)) / p
 
 
 def expected_purchases_new_customer(params: BgNbdParams, t: ArrayLike) -> np.ndarray:

@@ -1,0 +1,10 @@
+import frappe
+from frappe.model.document import Document
+
+
+class CustomerValueSnapshot(Document):
+	pass
+
+
+def on_doctype_update():
+	frappe.db.add_index("Customer Value Snapshot", ["customer", "as_of"])
