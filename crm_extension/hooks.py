@@ -19,11 +19,13 @@ before_uninstall = "crm_extension.setup.uninstall.before_uninstall"
 before_tests = "erpnext.setup.utils.before_tests"
 
 doctype_js = {
-	"Lead": "public/js/activity_log/party_form.js",
+	"Lead": ["public/js/activity_log/party_form.js", "public/js/lead_scoring/lead_form.js"],
 	"Customer": ["public/js/activity_log/party_form.js", "public/js/customer_value/customer_form.js"],
 	"Contact": "public/js/activity_log/party_form.js",
 	"Opportunity": "public/js/activity_log/party_form.js",
 }
+
+doctype_list_js = {"Lead": "public/js/lead_scoring/lead_list.js"}
 
 permission_query_conditions = {
 	"CRM Activity": "crm_extension.activity_log.permissions.get_permission_query_conditions",
@@ -35,6 +37,7 @@ has_permission = {
 doc_events = {
 	"Communication": {"after_insert": "crm_extension.doc_events.communication.after_insert"},
 	"Call Log": {"after_insert": "crm_extension.doc_events.call_log.after_insert"},
+	"Lead": {"on_update": "crm_extension.doc_events.lead.on_update"},
 	"User Permission": {
 		"on_update": "crm_extension.doc_events.permissions.user_permission_changed",
 		"on_trash": "crm_extension.doc_events.permissions.user_permission_changed",
@@ -49,5 +52,7 @@ scheduler_events = {
 	"daily_long": [
 		"crm_extension.activity_log.refresh.nightly_refresh",
 		"crm_extension.customer_value.recompute.nightly_recompute",
+		"crm_extension.lead_scoring.jobs.nightly_rescore",
 	],
+	"weekly_long": ["crm_extension.lead_scoring.jobs.weekly_training"],
 }

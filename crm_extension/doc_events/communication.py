@@ -1,8 +1,9 @@
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
+from crm_extension.lead_scoring.jobs import queue_for_reference
 
 
 def after_insert(doc, method=None):
-	"""A new email or message changes which channel the party answers on."""
+	"""A new email or message changes which channel the party answers on, and the Lead's score."""
 	if doc.communication_type != "Communication":
 		return
 	references = {(doc.reference_doctype, doc.reference_name)}
@@ -10,3 +11,4 @@ def after_insert(doc, method=None):
 	for doctype, name in references:
 		if doctype and name:
 			queue_preferred_channel_refresh(doctype, name)
+			queue_for_reference(doctype, name)

@@ -4,6 +4,7 @@ from frappe.model.document import Document
 
 from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
+from crm_extension.lead_scoring.jobs import queue_for_reference
 
 
 class CRMActivity(Document):
@@ -40,6 +41,7 @@ class CRMActivity(Document):
 
 	def after_insert(self):
 		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
+		queue_for_reference(self.reference_doctype, self.reference_name)
 
 	def on_update(self):
 		self.create_follow_up()

@@ -1,0 +1,123 @@
+"""What scoring needs from the site: rules, thresholds, trend settings and the trained model, if any."""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import partial
+
+import frappe
+from frappe.utils.password import get_encryption_key
+
+from crm_extension.lead_scoring.engine.errors import LeadScoringError
+from crm_extension.lead_scoring.engine.features import FeatureSettings
+from crm_extension.lead_scoring.engine.grade import GradeThresholds, TrendSettings
+from crm_extension.lead_scoring.engine.model import MODEL_UNREADABLE, LeadModel, dump_model, load_model
+from crm_extension.lead_scoring.engine.rules import FitRule, Rule, parse_rules
+
+SETTINGS = "Lead Scoring Settings"
+_models: dict[tuple[str, str], LeadModel] = {}
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+	rules: tuple[Rule, ...]
+	thresholds: GradeThresholds
+	trend: TrendSettings
+	model: LeadModel | None
+	features: FeatureSettings
+	notify_on_grade_a: bool
+
+	def lead_fields(self) -> list[str]:
+		"""Lead columns the rules and the model read."""
+		fields = {"name", "creation", "owner", "lead_owner", "lead_name", "lead_grade", "status"}
+		fields.update(rule.field for rule in self.rules if isinstance(rule, FitRule))
+		fields.update(self.features.categorical_fields)
+		fields.update(self.features.presence_fields)
+		fields.update(self.features.numeric_fields)
+		return sorted(fields & set(lead_columns()))
+
+
+def load_context() -> ScoringContext:
+	settings = frappe.get_cached_doc(SETTINGS)
+	value = partial(setting, settings)
+	rows = frappe.get_all("Lead Scoring Rule", fields=["*"], order_by="name")
+	return ScoringContext(
+		rules=parse_rules(rule_mapping(row) for row in rows).rules,
+		thresholds=GradeThresholds(
+			probability_a=value("grade_a_probability") / 100,
+			probability_b=value("grade_b_probability") / 100,
+			probability_c=value("grade_c_probability") / 100,
+			score_a=value("grade_a_score"),
+			score_b=value("grade_b_score"),
+			score_c=value("grade_c_score"),
+		),
+		trend=TrendSettings(min_score_change=value("trend_min_change")),
+		model=stored_model(settings),
+		features=feature_settings(),
+		notify_on_grade_a=bool(value("notify_on_grade_a")),
+	)
+
+
+def setting(settings, fieldname: str):
+	"""A settings value, or its default when the settings were never saved."""
+	value = settings.get(fieldname)
+	if value is None:
+		default = frappe.get_meta(SETTINGS).get_field(fieldname).default
+		value = frappe.utils.flt(default) if default is not None else None
+	return value
+
+
+def rule_mapping(row) -> dict:
+	"""A Lead Scoring Rule as the engine reads it: Frappe stores an empty number as 0, which for the
+	half-life and the cap means "none"."""
+	return {**row, "name": row.get("label"), "half_life_days": row.get("half_life_days") or None}
+
+
+def lead_columns() -> list[str]:
+	return ["name", "creation", "owner", *(df.fieldname for df in frappe.get_meta("Lead").fields)]
+
+
+def feature_settings() -> FeatureSettings:
+	"""The engine's default features, limited to fields this site's Lead has (ERPNext calls lead_type
+	`type`)."""
+	columns = set(lead_columns())
+	defaults = FeatureSettings()
+	categorical = tuple(field for field in (*defaults.categorical_fields, "type") if field in columns)
+	return FeatureSettings(
+		categorical_fields=categorical,
+		presence_fields=tuple(field for field in defaults.presence_fields if field in columns),
+		numeric_fields=tuple(field for field in defaults.numeric_fields if field in columns),
+	)
+
+
+def stored_model(settings) -> LeadModel | None:
+	"""The trained model, or None when there is none or it cannot be trusted (then rules alone grade)."""
+	if not (settings.model_data and settings.model_version):
+		return None
+	key = (frappe.local.site, settings.model_version)
+	if key not in _models:
+		try:
+			_models[key] = load_model(unsealed(settings.model_data))
+		except LeadScoringError:
+			return None
+	return _models[key]
+
+
+def sealed(model: LeadModel) -> str:
+	"""The model's bytes with an HMAC under the site's encryption key: only a model this site trained is
+	ever unpickled."""
+	data = dump_model(model)
+	return base64.b64encode(_signature(data) + data).decode()
+
+
+def unsealed(text: str) -> bytes:
+	raw = base64.b64decode(text.encode())
+	signature, data = raw[:32], raw[32:]
+	if not hmac.compare_digest(signature, _signature(data)):
+		raise LeadScoringError(MODEL_UNREADABLE)
+	return data
+
+
+def _signature(data: bytes) -> bytes:
+	return hmac.new(get_encryption_key().encode(), data, hashlib.sha256).digest()

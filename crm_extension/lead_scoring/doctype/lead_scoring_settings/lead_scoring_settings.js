@@ -1,0 +1,49 @@
+frappe.ui.form.on("Lead Scoring Settings", {
+	refresh(frm) {
+		frm.add_custom_button(__("Train Model Now"), () => {
+			frappe
+				.xcall("crm_extension.api.lead_scoring.train", {}, "POST")
+				.then((summary) => {
+					frappe.msgprint(summary.message || __("Model trained"));
+					frm.reload_doc();
+				});
+		});
+		frm.add_custom_button(__("Rescore All Leads"), () => {
+			frappe
+				.xcall("crm_extension.api.lead_scoring.rescore_all", {}, "POST")
+				.then(() => frappe.show_alert(__("All open leads are being scored")));
+		});
+		render_quality(frm);
+	},
+});
+
+function render_quality(frm) {
+	const wrapper = frm.get_field("quality_html").$wrapper.empty();
+	if (!frm.doc.model_quality) {
+		wrapper.html(`<p class="text-muted">${__("No model yet: grades come from the rule score alone.")}</p>`);
+		return;
+	}
+	const quality = JSON.parse(frm.doc.model_quality);
+	const calibration = $(`<div><h6>${__("Calibration: predicted vs observed conversion")}</h6><div></div></div>`);
+	const lift = $(`<div><h6>${__("Lift by decile")}</h6><div></div></div>`);
+	wrapper.append(calibration, lift);
+	new frappe.Chart(calibration.find("div")[0], {
+		type: "line",
+		height: 220,
+		data: {
+			labels: quality.calibration.map((bin) => `${Math.round(bin.mean_predicted * 100)}%`),
+			datasets: [
+				{ name: __("Observed"), values: quality.calibration.map((bin) => bin.observed_rate * 100) },
+				{ name: __("Predicted"), values: quality.calibration.map((bin) => bin.mean_predicted * 100) },
+			],
+		},
+	});
+	new frappe.Chart(lift.find("div")[0], {
+		type: "bar",
+		height: 220,
+		data: {
+			labels: quality.lift.map((row) => String(row.decile)),
+			datasets: [{ name: __("Lift"), values: quality.lift.map((row) => row.lift || 0) }],
+		},
+	});
+}

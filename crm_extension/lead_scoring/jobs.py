@@ -1,0 +1,108 @@
+"""When Leads are scored: queued after a Lead or its engagement changes, nightly for all (decay), and the
+model weekly. Saving a Lead or logging an activity only queues work; scoring runs in a worker."""
+
+import frappe
+from frappe import _
+
+from crm_extension.lead_scoring.context import SETTINGS, setting
+from crm_extension.lead_scoring.scoring import score_leads
+
+CHUNK_SIZE = 1000
+DECIDED_STATUSES = ("Converted", "Do Not Contact")
+
+
+def queue_lead_score(leads: list[str]):
+	for lead in set(leads):
+		frappe.enqueue(
+			"crm_extension.lead_scoring.jobs.score_one",
+			queue="short",
+			job_id=f"crm_extension_lead_score::{frappe.local.site}::{lead}",
+			deduplicate=True,
+			enqueue_after_commit=True,
+			lead=lead,
+		)
+
+
+def queue_for_reference(doctype: str | None, name: str | None):
+	"""Queue the Leads an activity, email or call about this document belongs to."""
+	if doctype and name and (leads := leads_of(doctype, name)):
+		queue_lead_score(leads)
+
+
+def leads_of(doctype: str, name: str) -> list[str]:
+	if doctype == "Lead":
+		return [name]
+	if doctype == "Opportunity":
+		return frappe.get_all(
+			"Opportunity", {"name": name, "opportunity_from": "Lead"}, pluck="party_name", order_by=None
+		)
+	if doctype == "Contact":
+		return frappe.get_all(
+			"Dynamic Link",
+			{"parenttype": "Contact", "parent": name, "link_doctype": "Lead"},
+			pluck="link_name",
+			order_by=None,
+		)
+	return []
+
+
+def score_one(lead: str):
+	score_leads([lead])
+
+
+def queue_full_rescore():
+	frappe.enqueue(
+		"crm_extension.lead_scoring.jobs.rescore_all",
+		queue="long",
+		job_id=f"crm_extension_lead_rescore::{frappe.local.site}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+
+
+def rescore_all():
+	"""One job per chunk of open Leads on the long queue, so every worker of every machine can take one."""
+	chunks = list(open_lead_chunks())
+	for index, chunk in enumerate(chunks):
+		frappe.enqueue(
+			"crm_extension.lead_scoring.jobs.score_chunk",
+			queue="long",
+			leads=chunk,
+			position=index + 1,
+			chunks=len(chunks),
+		)
+
+
+def score_chunk(leads: list[str], position: int = 1, chunks: int = 1):
+	score_leads(leads)
+	frappe.publish_progress(
+		position * 100 / chunks,
+		title=_("Lead Scoring"),
+		description=_("Scored {0} of {1} chunks").format(position, chunks),
+	)
+
+
+def open_lead_chunks(chunk_size: int = CHUNK_SIZE):
+	last = ""
+	while chunk := frappe.get_all(
+		"Lead",
+		filters={"name": (">", last), "status": ("not in", DECIDED_STATUSES)},
+		pluck="name",
+		order_by="name",
+		limit=chunk_size,
+	):
+		yield chunk
+		last = chunk[-1]
+
+
+def nightly_rescore():
+	if setting(frappe.get_cached_doc(SETTINGS), "nightly_rescore"):
+		rescore_all()
+
+
+def weekly_training():
+	if setting(frappe.get_cached_doc(SETTINGS), "weekly_training"):
+		from crm_extension.lead_scoring.training import train
+
+		train()
+		rescore_all()

@@ -1,0 +1,95 @@
+import frappe
+from frappe.utils import add_days, now_datetime
+
+from crm_extension.api import lead_scoring as lead_scoring_api
+from crm_extension.lead_scoring.scoring import score_leads
+from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source
+from crm_extension.lead_scoring.training import train
+from crm_extension.tests.factories import make_activity, make_lead
+from crm_extension.tests.utils import CRMTestCase
+
+SETTINGS = "Lead Scoring Settings"
+
+
+def decided_lead(source: str, converted: bool, replies: int, days_ago: int) -> str:
+	"""A Lead decided `days_ago` days ago, with `replies` inbound messages in the week before that."""
+	decided = add_days(now_datetime(), -days_ago)
+	lead = make_lead(source=source)
+	for reply in range(replies):
+		make_activity(
+			"Lead",
+			lead.name,
+			channel="WhatsApp",
+			direction="Inbound",
+			activity_at=add_days(decided, -1 - reply),
+		)
+	frappe.db.set_value(
+		"Lead",
+		lead.name,
+		{"status": "Converted" if converted else "Do Not Contact", "modified": decided},
+		update_modified=False,
+	)
+	return lead.name
+
+
+class TestLeadModel(CRMTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		clear_rules()
+		frappe.db.set_single_value(SETTINGS, "min_leads_per_class", 40)
+		warm, cold = lead_source("Referral"), lead_source("Cold Call")
+		# Converted leads mostly came by referral and wrote back; lost ones mostly did not.
+		for index in range(50):
+			decided_lead(
+				warm if index % 5 else cold, converted=True, replies=2 + index % 3, days_ago=1 + index
+			)
+			decided_lead(cold if index % 5 else warm, converted=False, replies=index % 2, days_ago=1 + index)
+
+	def test_model_trains_on_decided_leads_and_reports_holdout_quality(self):
+		summary = train()
+
+		self.assertEqual(summary["status"], "Trained")
+		self.assertGreaterEqual(summary["converted_leads"], 50)
+		self.assertGreaterEqual(summary["lost_leads"], 50)
+		self.assertGreater(summary["auc"], 0.7)
+		settings = frappe.get_single(SETTINGS)
+		self.assertTrue(settings.model_data and settings.model_version)
+		self.assertIn("calibration", frappe.parse_json(settings.model_quality))
+
+	def test_open_lead_gets_a_calibrated_probability_and_model_factors(self):
+		train()
+		warm_lead, cold_lead = make_lead(source="Referral"), make_lead(source="Cold Call")
+		for _ in range(3):
+			make_activity(
+				"Lead", warm_lead.name, channel="WhatsApp", direction="Inbound", activity_at=now_datetime()
+			)
+
+		score_leads([warm_lead.name, cold_lead.name])
+
+		warm = frappe.db.get_value("Lead", warm_lead.name, "conversion_probability")
+		cold = frappe.db.get_value("Lead", cold_lead.name, "conversion_probability")
+		self.assertGreater(warm, cold)
+		self.assertTrue(0 < cold < warm < 100)
+		factors = lead_scoring_api.explain(warm_lead.name)["model"]
+		self.assertTrue(factors["up"], factors)
+
+	def test_too_few_decided_leads_fall_back_to_rules_alone(self):
+		frappe.db.set_single_value(SETTINGS, "min_leads_per_class", 100000)
+		try:
+			summary = train()
+		finally:
+			frappe.db.set_single_value(SETTINGS, "min_leads_per_class", 40)
+
+		self.assertEqual(summary["status"], "Not Enough Data")
+		self.assertIn("100000", summary["message"])
+		lead = make_lead(source="Referral")
+		score_leads([lead.name])
+		self.assertEqual(frappe.db.get_value("Lead", lead.name, "conversion_probability"), 0)
+
+	def test_activity_after_the_outcome_does_not_change_training(self):
+		before = train()["auc"]
+		for lead in frappe.get_all("Lead", {"status": "Do Not Contact", "source": "Cold Call"}, pluck="name"):
+			make_activity("Lead", lead, channel="WhatsApp", direction="Inbound", activity_at=now_datetime())
+
+		self.assertEqual(train()["auc"], before)

@@ -1,0 +1,190 @@
+import json
+
+import frappe
+from frappe.utils import add_days, now_datetime
+
+from crm_extension.api import lead_scoring as lead_scoring_api
+from crm_extension.lead_scoring.jobs import open_lead_chunks
+from crm_extension.lead_scoring.scoring import score_leads
+from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source, make_rule
+from crm_extension.tests.factories import make_activity, make_lead, make_user
+from crm_extension.tests.utils import CRMTestCase
+
+
+def stored(lead: str) -> frappe._dict:
+	return frappe.db.get_value(
+		"Lead",
+		lead,
+		["lead_score", "lead_grade", "conversion_probability", "score_breakdown", "score_updated_on"],
+		as_dict=True,
+	)
+
+
+class TestLeadScoringRules(CRMTestCase):
+	def setUp(self):
+		clear_rules()
+
+	def test_rule_on_a_field_the_lead_lacks_is_refused(self):
+		with self.assertRaises(frappe.ValidationError) as raised:
+			make_rule(rule_type="Fit", field="favourite_colour", operator="equals", value="red")
+		self.assertIn("favourite_colour", str(raised.exception))
+
+	def test_between_on_a_text_field_is_refused(self):
+		with self.assertRaises(frappe.ValidationError):
+			make_rule(rule_type="Fit", field="company_name", operator="between", value="1", value_to="5")
+
+	def test_engagement_rule_with_a_negative_half_life_is_refused(self):
+		with self.assertRaises(frappe.ValidationError):
+			make_rule(rule_type="Engagement", channel="WhatsApp", half_life_days=-3)
+
+	def test_fit_and_engagement_rules_set_score_grade_and_breakdown(self):
+		referral = lead_source("Referral")
+		make_rule(
+			label="Came by referral",
+			rule_type="Fit",
+			field="source",
+			operator="equals",
+			value=referral,
+			points=30,
+		)
+		make_rule(
+			label="Replied on WhatsApp",
+			rule_type="Engagement",
+			channel="WhatsApp",
+			direction="Inbound",
+			points=25,
+			half_life_days=10,
+		)
+		lead = make_lead(source=referral)
+		make_activity("Lead", lead.name, channel="WhatsApp", direction="Inbound", activity_at=now_datetime())
+
+		score_leads([lead.name])
+
+		values = stored(lead.name)
+		self.assertAlmostEqual(values.lead_score, 55, delta=0.5)
+		self.assertEqual(values.lead_grade, "B")  # no model: graded on the rule score, B from 45 to 70
+		breakdown = {item["rule"]: item["points"] for item in json.loads(values.score_breakdown)}
+		self.assertEqual(breakdown["Came by referral"], 30)
+		self.assertAlmostEqual(breakdown["Replied on WhatsApp"], 25, delta=0.5)
+		self.assertEqual(values.conversion_probability, 0)  # no model yet
+
+	def test_engagement_points_decay_with_the_activity_age(self):
+		make_rule(
+			label="Any reply", rule_type="Engagement", direction="Inbound", points=40, half_life_days=10
+		)
+		fresh, stale = make_lead(), make_lead()
+		make_activity("Lead", fresh.name, channel="SMS", direction="Inbound", activity_at=now_datetime())
+		make_activity(
+			"Lead", stale.name, channel="SMS", direction="Inbound", activity_at=add_days(now_datetime(), -10)
+		)
+
+		score_leads([fresh.name, stale.name])
+
+		self.assertAlmostEqual(stored(fresh.name).lead_score, 40, delta=0.5)
+		self.assertAlmostEqual(stored(stale.name).lead_score, 20, delta=0.5)
+
+	def test_email_on_the_leads_contact_counts_as_engagement(self):
+		make_rule(
+			label="Wrote to us", rule_type="Engagement", channel="Email", direction="Inbound", points=15
+		)
+		lead = make_lead()
+		contact = frappe.get_doc({"doctype": "Contact", "first_name": "Ali"})
+		contact.append("links", {"link_doctype": "Lead", "link_name": lead.name})
+		contact.insert(ignore_permissions=True)
+		frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Email",
+				"sent_or_received": "Received",
+				"subject": "Interested",
+				"reference_doctype": "Contact",
+				"reference_name": contact.name,
+			}
+		).insert(ignore_permissions=True)
+
+		score_leads([lead.name])
+
+		self.assertEqual(stored(lead.name).lead_score, 15)
+
+	def test_inactivity_rule_lowers_a_silent_lead_and_score_stays_within_0_and_100(self):
+		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
+		make_rule(label="Silent for a week", rule_type="Inactivity", inactive_days=7, points=-50)
+		lead = make_lead()
+		frappe.db.set_value(
+			"Lead", lead.name, "creation", add_days(now_datetime(), -20), update_modified=False
+		)
+
+		score_leads([lead.name])
+
+		self.assertEqual(stored(lead.name).lead_score, 0)
+
+	def test_only_changes_that_matter_join_the_trend(self):
+		make_rule(label="Any reply", rule_type="Engagement", direction="Inbound", points=30)
+		lead = make_lead()
+		score_leads([lead.name])
+		score_leads([lead.name])  # nothing changed: no second point
+		make_activity("Lead", lead.name, channel="SMS", direction="Inbound", activity_at=now_datetime())
+		score_leads([lead.name])
+
+		scores = frappe.get_all("Lead Score Log", {"lead": lead.name}, pluck="score", order_by="scored_on")
+		self.assertEqual(scores, [0, 30])
+
+	def test_saving_a_lead_queues_its_scoring_instead_of_scoring_inline(self):
+		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
+		lead = make_lead()
+		callbacks_before = len(frappe.db.after_commit._functions)
+
+		lead.company_name = "Pars Trading"
+		lead.save(ignore_permissions=True)
+
+		self.assertGreater(len(frappe.db.after_commit._functions), callbacks_before)
+		self.assertIsNone(stored(lead.name).score_updated_on)
+
+	def test_new_lead_reaching_grade_a_notifies_its_owner(self):
+		owner = make_user(["Sales User"])
+		make_rule(label="Big fit", rule_type="Fit", field="lead_name", operator="is set", points=80)
+		lead = make_lead(lead_owner=owner)
+
+		score_leads([lead.name])
+
+		self.assertEqual(stored(lead.name).lead_grade, "A")
+		self.assertTrue(frappe.db.exists("Notification Log", {"for_user": owner, "document_name": lead.name}))
+
+	def test_nightly_chunks_skip_decided_leads(self):
+		lead, converted = make_lead(), make_lead()
+		frappe.db.set_value("Lead", converted.name, "status", "Converted")
+
+		names = [name for chunk in open_lead_chunks(chunk_size=50) for name in chunk]
+
+		self.assertIn(lead.name, names)
+		self.assertNotIn(converted.name, names)
+
+
+class TestLeadScoringAPI(CRMTestCase):
+	def setUp(self):
+		clear_rules()
+		make_rule(label="Has a company", rule_type="Fit", field="company_name", operator="is set", points=20)
+		self.lead = make_lead(company_name="Karimi Trading")
+		score_leads([self.lead.name])
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_explain_lists_the_rule_points(self):
+		explanation = lead_scoring_api.explain(self.lead.name)
+
+		self.assertEqual(explanation["score"], 20)
+		self.assertEqual([rule["text"] for rule in explanation["rules"]], ["+20 Has a company"])
+
+	def test_user_who_cannot_read_the_lead_gets_no_explanation(self):
+		frappe.set_user(make_user(["Accounts User"]))
+		with self.assertRaises(frappe.PermissionError):
+			lead_scoring_api.explain(self.lead.name)
+		with self.assertRaises(frappe.PermissionError):
+			lead_scoring_api.trend(self.lead.name)
+
+	def test_sales_user_cannot_train_the_model(self):
+		frappe.set_user(make_user(["Sales User"]))
+		with self.assertRaises(frappe.PermissionError):
+			lead_scoring_api.train()
