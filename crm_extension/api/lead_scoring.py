@@ -4,6 +4,7 @@ import json
 
 import frappe
 from frappe import _
+from frappe.utils import now_datetime, pretty_date
 
 from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import feature_row
@@ -11,12 +12,13 @@ from crm_extension.lead_scoring.engine.model import explain_lead
 from crm_extension.lead_scoring.messages import translated
 from crm_extension.lead_scoring.touches import load_touches
 
-MANAGER_ROLES = ("CRM Extension Manager", "Sales Manager", "System Manager")
+MANAGER_ROLES = ("CRM Extension Manager", "System Manager")
 
 
 @frappe.whitelist(methods=["GET", "POST"])
 def explain(lead: str) -> dict:
-	"""The lead's score, grade and probability with the factors pushing it up and down."""
+	"""The lead's score, grade and probability, the rule points behind the score and, when a model is
+	trained, the factors pushing the lead up and down."""
 	frappe.has_permission("Lead", "read", lead, throw=True)
 	values = frappe.db.get_value(
 		"Lead",
@@ -24,20 +26,53 @@ def explain(lead: str) -> dict:
 		["lead_score", "lead_grade", "conversion_probability", "score_breakdown", "score_updated_on"],
 		as_dict=True,
 	)
-	breakdown = json.loads(values.score_breakdown or "[]")
+	breakdown = sorted(json.loads(values.score_breakdown or "[]"), key=lambda item: -item["points"])
 	return {
-		"score": values.lead_score,
-		"grade": values.lead_grade,
-		"conversion_probability": values.conversion_probability,
+		"lead_score": values.lead_score,
+		"lead_grade": values.lead_grade,
+		"conversion_probability": values.conversion_probability or None,
 		"updated_on": values.score_updated_on,
-		"rules": [
-			{**item, "text": _rule_text(item)} for item in sorted(breakdown, key=lambda item: -item["points"])
+		"factors": [
+			{"label": _(item["rule"]), "points": item["points"], "text": _rule_text(item)}
+			for item in breakdown
 		],
-		"model": _model_factors(lead),
+		"model": _model_explanation(lead),
 	}
 
 
-@frappe.whitelist(methods=["GET"])
+@frappe.whitelist(methods=["GET", "POST"])
+def hot_leads(limit: int = 20) -> list[dict]:
+	"""The current user's best open leads (theirs or assigned to them, and readable): grade, score,
+	probability, preferred channel and when the lead was last in touch."""
+	user = frappe.session.user
+	leads = frappe.get_list(
+		"Lead",
+		filters={"status": ("not in", ("Converted", "Do Not Contact")), "lead_grade": ("is", "set")},
+		or_filters={"lead_owner": user, "_assign": ("like", f"%{user}%")},
+		fields=[
+			"name",
+			"lead_name",
+			"company_name",
+			"lead_grade",
+			"lead_score",
+			"conversion_probability",
+			"preferred_channel",
+		],
+		order_by="lead_grade asc, conversion_probability desc, lead_score desc",
+		limit_page_length=min(max(int(limit), 1), 100),
+	)
+	last_touch = {
+		lead: max(item["at"] for item in items)
+		for lead, items in load_touches([lead.name for lead in leads]).items()
+		if items
+	}
+	for lead in leads:
+		lead["conversion_probability"] = lead.conversion_probability or None
+		lead["last_activity_at"] = last_touch.get(lead.name)
+	return leads
+
+
+@frappe.whitelist(methods=["GET", "POST"])
 def trend(lead: str) -> list[dict]:
 	"""The changes that mattered in the lead's score, oldest first."""
 	frappe.has_permission("Lead", "read", lead, throw=True)
@@ -52,6 +87,7 @@ def trend(lead: str) -> list[dict]:
 
 @frappe.whitelist(methods=["POST"])
 def train() -> dict:
+	"""Train the conversion model now (CRM Extension Manager or System Manager)."""
 	check_manager()
 	from crm_extension.lead_scoring.training import train as train_model
 
@@ -59,33 +95,41 @@ def train() -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
-def rescore_all() -> None:
+def rescore_all() -> str:
+	"""Queue a full rescore of all open leads; returns the job id (progress shows in the desk)."""
 	check_manager()
 	from crm_extension.lead_scoring.jobs import queue_full_rescore
 
-	queue_full_rescore()
+	return queue_full_rescore(after_commit=False)
 
 
 def check_manager():
 	if not set(MANAGER_ROLES) & set(frappe.get_roles()):
-		frappe.throw(_("Only a CRM Extension Manager or Sales Manager can do this"), frappe.PermissionError)
+		frappe.throw(_("Only a CRM Extension Manager or System Manager can do this"), frappe.PermissionError)
 
 
 def _rule_text(item: dict) -> str:
-	points = f"{item['points']:+g}"
-	return f"{points} {_(item['rule'])}"
+	"""'+18 Replied on WhatsApp (2 days ago)'."""
+	text = f"{item['points']:+g} {_(item['rule'])}"
+	return f"{text} ({pretty_date(item['latest_at'])})" if item.get("latest_at") else text
 
 
-def _model_factors(lead: str) -> dict | None:
+def _model_explanation(lead: str) -> dict | None:
 	context = load_context()
 	if not context.model:
 		return None
+	model = context.model
 	row = frappe.get_all("Lead", {"name": lead}, context.lead_fields())[0]
-	features = feature_row(
-		row, load_touches([lead]).get(lead, []), frappe.utils.now_datetime(), context.features
-	)
-	explanation = explain_lead(context.model, features)
+	features = feature_row(row, load_touches([lead]).get(lead, []), now_datetime(), context.features)
+	explanation = explain_lead(model, features)
 	return {
-		direction: [translated(factor.template, factor.params) for factor in getattr(explanation, direction)]
-		for direction in ("up", "down", "categories")
+		"version": model.version,
+		"auc": model.quality.auc if model.quality else None,
+		"trained_on": model.trained_on,
+		**{
+			direction: [
+				translated(factor.template, factor.params) for factor in getattr(explanation, direction)
+			]
+			for direction in ("up", "down", "categories")
+		},
 	}

@@ -50,14 +50,16 @@ def score_one(lead: str):
 	score_leads([lead])
 
 
-def queue_full_rescore():
+def queue_full_rescore(after_commit: bool = True) -> str:
+	job_id = f"crm_extension_lead_rescore::{frappe.local.site}"
 	frappe.enqueue(
 		"crm_extension.lead_scoring.jobs.rescore_all",
 		queue="long",
-		job_id=f"crm_extension_lead_rescore::{frappe.local.site}",
+		job_id=job_id,
 		deduplicate=True,
-		enqueue_after_commit=True,
+		enqueue_after_commit=after_commit,
 	)
+	return job_id
 
 
 def rescore_all():

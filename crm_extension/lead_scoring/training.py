@@ -113,10 +113,14 @@ def _store(result) -> dict:
 		)
 	frappe.db.set_single_value(SETTINGS, values)
 	frappe.clear_document_cache(SETTINGS, SETTINGS)
+	quality = result.quality
 	return {
 		"status": result.status,
-		"converted_leads": result.positives,
-		"lost_leads": result.negatives,
+		"version": result.model.version if result.model else None,
+		"auc": quality.auc if quality else None,
+		"n_train": quality.n_train if quality else 0,
+		"n_holdout": quality.n_holdout if quality else 0,
+		"positives": result.positives,
+		"negatives": result.negatives,
 		"message": translated(result.message.template, result.message.params) if result.message else None,
-		"auc": result.quality.auc if result.quality else None,
 	}

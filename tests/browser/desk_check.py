@@ -25,6 +25,9 @@ def screens(lead: str) -> list[tuple[str, str, str]]:
 		("activity_form", "/app/crm-activity/new", "[data-fieldname='channel'] input"),
 		("channel_list", "/app/crm-channel", ".list-row-container"),
 		("activity_by_channel", "/app/query-report/Activity by Channel", ".dt-scrollable"),
+		("lead_score", f"/app/lead/{lead}", ".crm-score-factors"),
+		("lead_scoring_rules", "/app/lead-scoring-rule", ".list-row-container"),
+		("lead_scoring_settings", "/app/lead-scoring-settings", "[data-fieldname='grade_a_score'] input"),
 	]
 
 
@@ -44,6 +47,7 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 					if name == "lead_timeline":
 						page.get_by_role("tab", name="All Activity").click()
 					expect(page.locator(selector).first).to_be_visible(timeout=20_000)
+					page.locator(selector).first.scroll_into_view_if_needed()
 				except Exception as error:
 					failures.append(f"{size} {name}: {selector} not visible ({error.__class__.__name__})")
 				page.wait_for_timeout(500)

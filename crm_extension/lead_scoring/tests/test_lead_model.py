@@ -50,8 +50,11 @@ class TestLeadModel(CRMTestCase):
 		summary = train()
 
 		self.assertEqual(summary["status"], "Trained")
-		self.assertGreaterEqual(summary["converted_leads"], 50)
-		self.assertGreaterEqual(summary["lost_leads"], 50)
+		self.assertGreaterEqual(summary["positives"], 50)
+		self.assertGreaterEqual(summary["negatives"], 50)
+		self.assertEqual(
+			summary["n_train"] + summary["n_holdout"], summary["positives"] + summary["negatives"]
+		)
 		self.assertGreater(summary["auc"], 0.7)
 		settings = frappe.get_single(SETTINGS)
 		self.assertTrue(settings.model_data and settings.model_version)
@@ -71,8 +74,9 @@ class TestLeadModel(CRMTestCase):
 		cold = frappe.db.get_value("Lead", cold_lead.name, "conversion_probability")
 		self.assertGreater(warm, cold)
 		self.assertTrue(0 < cold < warm < 100)
-		factors = lead_scoring_api.explain(warm_lead.name)["model"]
-		self.assertTrue(factors["up"], factors)
+		model = lead_scoring_api.explain(warm_lead.name)["model"]
+		self.assertTrue(model["up"], model)
+		self.assertEqual(model["version"], frappe.db.get_single_value(SETTINGS, "model_version"))
 
 	def test_too_few_decided_leads_fall_back_to_rules_alone(self):
 		frappe.db.set_single_value(SETTINGS, "min_leads_per_class", 100000)

@@ -7,7 +7,7 @@ from crm_extension.api import lead_scoring as lead_scoring_api
 from crm_extension.lead_scoring.jobs import open_lead_chunks
 from crm_extension.lead_scoring.scoring import score_leads
 from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source, make_rule
-from crm_extension.tests.factories import make_activity, make_lead, make_user
+from crm_extension.tests.factories import make_activity, make_lead, make_user, restrict_user_to
 from crm_extension.tests.utils import CRMTestCase
 
 
@@ -174,8 +174,11 @@ class TestLeadScoringAPI(CRMTestCase):
 	def test_explain_lists_the_rule_points(self):
 		explanation = lead_scoring_api.explain(self.lead.name)
 
-		self.assertEqual(explanation["score"], 20)
-		self.assertEqual([rule["text"] for rule in explanation["rules"]], ["+20 Has a company"])
+		self.assertEqual(explanation["lead_score"], 20)
+		self.assertEqual(
+			explanation["factors"], [{"label": "Has a company", "points": 20, "text": "+20 Has a company"}]
+		)
+		self.assertIsNone(explanation["model"])
 
 	def test_user_who_cannot_read_the_lead_gets_no_explanation(self):
 		frappe.set_user(make_user(["Accounts User"]))
@@ -183,6 +186,21 @@ class TestLeadScoringAPI(CRMTestCase):
 			lead_scoring_api.explain(self.lead.name)
 		with self.assertRaises(frappe.PermissionError):
 			lead_scoring_api.trend(self.lead.name)
+
+	def test_hot_leads_are_the_users_own_best_leads(self):
+		seller, other_seller = make_user(["Sales User"]), make_user(["Sales User"])
+		restrict_user_to(seller, "User", seller, only_on="Lead")
+		mine = make_lead(lead_owner=seller, company_name="Mine Co")
+		theirs = make_lead(lead_owner=other_seller, company_name="Theirs Co")
+		make_activity("Lead", mine.name, channel="WhatsApp", direction="Inbound", activity_at=now_datetime())
+		score_leads([mine.name, theirs.name])
+
+		frappe.set_user(seller)
+		leads = lead_scoring_api.hot_leads(limit=10)
+
+		self.assertEqual([lead.name for lead in leads], [mine.name])
+		self.assertEqual(leads[0].lead_score, 20)
+		self.assertIsNotNone(leads[0].last_activity_at)
 
 	def test_sales_user_cannot_train_the_model(self):
 		frappe.set_user(make_user(["Sales User"]))

@@ -30,7 +30,7 @@ function render_score(frm) {
 }
 
 function factor_list(explanation) {
-	const items = explanation.rules.map((rule) => rule.text);
+	const items = explanation.factors.map((factor) => factor.text);
 	const model = explanation.model || {};
 	const lines = [
 		...items,
