@@ -6,6 +6,7 @@ from crm_extension.setup.custom_fields import get_custom_fields
 from crm_extension.setup.defaults import insert_shipped_records
 from crm_extension.setup.host_indexes import make_host_indexes
 from crm_extension.setup.roles import APP_ROLES
+from crm_extension.setup.single_defaults import fill_single_defaults
 
 
 def before_install():
@@ -16,6 +17,7 @@ def before_install():
 def after_install():
 	make_custom_fields()
 	make_host_indexes()
+	fill_single_defaults()
 	insert_shipped_records()
 
 
@@ -23,6 +25,7 @@ def after_migrate():
 	make_roles()
 	make_custom_fields()
 	make_host_indexes()
+	fill_single_defaults()
 	insert_shipped_records()
 
 

@@ -58,3 +58,12 @@ class TestInstall(CRMTestCase):
 			frappe.set_user("Administrator")
 
 		self.assertIn("CRM Hub", [page.name for page in pages])
+
+	def test_migrate_stores_missing_settings_defaults_and_keeps_set_values(self):
+		frappe.db.delete("Singles", {"doctype": "Lead Scoring Settings", "field": "grade_a_score"})
+		frappe.db.set_single_value("Lead Scoring Settings", "grade_b_score", 50)
+
+		after_migrate()
+
+		self.assertEqual(frappe.db.get_single_value("Lead Scoring Settings", "grade_a_score"), 70)
+		self.assertEqual(frappe.db.get_single_value("Lead Scoring Settings", "grade_b_score"), 50)
