@@ -80,7 +80,7 @@ ACTIVITIES = N_("{count} activities in the last {days} days")
 CHANNEL_ACTIVITIES = N_("{count} {channel} activities in the last {days} days")
 DIRECTION_ACTIVITIES = N_("{count} {direction} activities in the last {days} days")
 OUTCOME_ACTIVITIES = N_("{count} activities with outcome {outcome} in the last {days} days")
-LAST_CONTACT = N_("Last contact {days} days ago")
+LAST_CONTACT = N_("Days since the last contact: {days}")
 NO_CONTACT_YET = N_("No contact yet")
 COUNT_TEMPLATES = {
 	"channel": CHANNEL_ACTIVITIES,
