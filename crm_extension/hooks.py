@@ -22,7 +22,10 @@ doctype_js = {
 	"Lead": ["public/js/activity_log/party_form.js", "public/js/lead_scoring/lead_form.js"],
 	"Customer": ["public/js/activity_log/party_form.js", "public/js/customer_value/customer_form.js"],
 	"Contact": "public/js/activity_log/party_form.js",
-	"Opportunity": "public/js/activity_log/party_form.js",
+	"Opportunity": [
+		"public/js/activity_log/party_form.js",
+		"public/js/sales_playbook/opportunity_form.js",
+	],
 }
 
 doctype_list_js = {"Lead": "public/js/lead_scoring/lead_list.js"}
@@ -37,6 +40,10 @@ has_permission = {
 doc_events = {
 	"Communication": {"after_insert": "crm_extension.doc_events.communication.after_insert"},
 	"Call Log": {"after_insert": "crm_extension.doc_events.call_log.after_insert"},
+	"Opportunity": {
+		"validate": "crm_extension.doc_events.opportunity.validate",
+		"on_update": "crm_extension.doc_events.opportunity.on_update",
+	},
 	"Lead": {"on_update": "crm_extension.doc_events.lead.on_update"},
 	"User Permission": {
 		"on_update": "crm_extension.doc_events.permissions.user_permission_changed",

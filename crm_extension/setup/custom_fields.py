@@ -3,8 +3,14 @@
 from crm_extension.activity_log.custom_fields import CUSTOM_FIELDS as ACTIVITY_LOG_FIELDS
 from crm_extension.customer_value.custom_fields import CUSTOM_FIELDS as CUSTOMER_VALUE_FIELDS
 from crm_extension.lead_scoring.custom_fields import CUSTOM_FIELDS as LEAD_SCORING_FIELDS
+from crm_extension.sales_playbook.custom_fields import CUSTOM_FIELDS as SALES_PLAYBOOK_FIELDS
 
-CAPABILITY_FIELDS = (ACTIVITY_LOG_FIELDS, CUSTOMER_VALUE_FIELDS, LEAD_SCORING_FIELDS)
+CAPABILITY_FIELDS = (
+	ACTIVITY_LOG_FIELDS,
+	CUSTOMER_VALUE_FIELDS,
+	LEAD_SCORING_FIELDS,
+	SALES_PLAYBOOK_FIELDS,
+)
 
 
 def get_custom_fields() -> dict[str, list[dict]]:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import frappe
 
+from crm_extension.sales_playbook.shipped import shipped_records as playbook_records
+
 SHIPPED_RECORD_FILES = ("activity_log/defaults/crm_channel.json",)
 SEED_RECORD_FILES = ("customer_value/defaults/customer_value_tier.json",)
 
@@ -24,6 +26,9 @@ def insert_shipped_records():
 		if records and not frappe.db.count(records[0]["doctype"]):
 			for record in records:
 				insert_if_missing(record)
+	# Closing techniques, buyer personas and the default playbook, from sales_playbook/knowledge/.
+	for record in playbook_records():
+		insert_if_missing(record)
 
 
 def _records(relative_paths: tuple[str, ...]) -> list[dict]:

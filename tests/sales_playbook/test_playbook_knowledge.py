@@ -9,6 +9,7 @@ from crm_extension.sales_playbook.engine.knowledge import (
 	CHANNELS,
 	KNOWLEDGE_DIR,
 	SALES_STAGES,
+	check_step,
 	load_knowledge,
 	load_personas,
 	load_playbook,
@@ -206,3 +207,14 @@ def test_texts_fall_back_to_english_for_other_languages(knowledge):
 
 	assert title.in_language("fa-IR") == title.fa
 	assert title.in_language("de") == title.en == "Summary"
+
+
+def test_check_step_accepts_a_sites_own_channels_and_refuses_others(knowledge):
+	step = knowledge.default_playbook.steps[0]
+	site_step = type(step)(**{**step.__dict__, "channel": "Carrier Pigeon"})
+
+	with pytest.raises(KnowledgeError, match="unknown channel Carrier Pigeon"):
+		check_step(site_step, "p", SALES_STAGES, TECHNIQUES)
+	assert check_step(site_step, "p", SALES_STAGES, TECHNIQUES, channels={"Carrier Pigeon"}) is site_step
+	with pytest.raises(KnowledgeError, match="unknown channel Email"):
+		check_step(step, "p", SALES_STAGES, TECHNIQUES, channels={"Carrier Pigeon"})

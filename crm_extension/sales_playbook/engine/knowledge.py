@@ -277,8 +277,10 @@ def check_step(
 	stages: Collection[str],
 	technique_names: Collection[str],
 	email_templates: Collection[str] | None = None,
+	channels: Collection[str] = CHANNELS,
 ) -> PlaybookStep:
-	"""Return ``step`` when everything it refers to exists; ``email_templates`` None skips that check."""
+	"""Return ``step`` when everything it refers to exists; ``email_templates`` None skips that check.
+	``channels`` defaults to the shipped CRM Channels; a site passes the channels it has."""
 	if step.sales_stage not in stages:
 		raise KnowledgeError(
 			N_("{where} refers to an unknown sales stage {stage}"),
@@ -291,7 +293,7 @@ def check_step(
 			N_("{where} has an unknown action type {action_type}"),
 			{"where": where, "action_type": step.action_type},
 		)
-	if step.channel not in CHANNELS:
+	if step.channel not in channels:
 		raise KnowledgeError(
 			N_("{where} uses an unknown channel {channel}"), {"where": where, "channel": step.channel}
 		)

@@ -1,0 +1,12 @@
+"""The sales playbook on the Opportunity: attach on create or when its conditions change, inherit the buyer
+persona, enforce the stage gate, and create or cancel the steps' To Dos (rules in sales_playbook.attach)."""
+
+from crm_extension.sales_playbook.attach import update_todos, validate_opportunity
+
+
+def validate(doc, method=None):
+	validate_opportunity(doc)
+
+
+def on_update(doc, method=None):
+	update_todos(doc)
