@@ -47,7 +47,7 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 					if name == "lead_timeline":
 						page.get_by_role("tab", name="All Activity").click()
 					expect(page.locator(selector).first).to_be_visible(timeout=20_000)
-					page.locator(selector).first.scroll_into_view_if_needed()
+					scroll_to(page.locator(selector).first)
 				except Exception as error:
 					failures.append(f"{size} {name}: {selector} not visible ({error.__class__.__name__})")
 				page.wait_for_timeout(500)
@@ -56,6 +56,14 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 			page.close()
 		browser.close()
 	return failures
+
+
+def scroll_to(locator):
+	"""Bring the checked element into the screenshot; lists that re-render may detach it, which is fine."""
+	try:
+		locator.scroll_into_view_if_needed(timeout=5_000)
+	except Exception:
+		pass
 
 
 def login(page, base: str, fixtures: dict):
