@@ -8,14 +8,15 @@ Event Participants is indexed only by parent, so finding a party's events would 
 
 import frappe
 
+TIMELINE_INDEX = "crm_extension_timeline_index"
 HOST_INDEXES = {
-	("Communication", "crm_extension_timeline_index"): (
+	("Communication", TIMELINE_INDEX): (
 		"reference_doctype",
 		"reference_name",
 		"communication_date",
 	),
-	("ToDo", "crm_extension_timeline_index"): ("reference_type", "reference_name", "creation"),
-	("Comment", "crm_extension_timeline_index"): ("reference_doctype", "reference_name", "creation"),
+	("ToDo", TIMELINE_INDEX): ("reference_type", "reference_name", "creation"),
+	("Comment", TIMELINE_INDEX): ("reference_doctype", "reference_name", "creation"),
 	("Event Participants", "crm_extension_reference_index"): ("reference_doctype", "reference_docname"),
 }
 
