@@ -25,11 +25,13 @@ from crm_extension.activity_log.engine.feed import (
 )
 from crm_extension.activity_log.links import References, related_references
 from crm_extension.activity_log.permissions import match_conditions, readable_references
+from crm_extension.setup.host_indexes import EVENT_PARTICIPANT_INDEX
 from crm_extension.setup.host_indexes import TIMELINE_INDEX as HOST_TIMELINE_INDEX
 
 FEED_PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Prospect")
 MAX_PAGE_LENGTH = 500
 ACTIVITY_TIMELINE_INDEX = "reference_name_activity_at_index"
+LINK_INDEX = "link_doctype_link_name_index"  # Frappe's own, on Dynamic Link and Communication Link
 
 
 @dataclass
@@ -180,7 +182,7 @@ def _communication(query: FeedQuery, user):
 	query.add(f"select {columns} from {_indexed(table, HOST_TIMELINE_INDEX)}", where, at, on_reference)
 	link = "`tabCommunication Link`"
 	linked = query.refs_conditions(f"{link}.link_doctype", f"{link}.link_name")
-	from_links = f"select {columns} from {link} straight_join {table} on {table}.name = {link}.parent"
+	from_links = f"select {columns} from {_indexed(link, LINK_INDEX)} straight_join {table} on {table}.name = {link}.parent"
 	query.add(from_links, where, at, linked)
 
 
@@ -204,7 +206,7 @@ def _call_log(query: FeedQuery, user):
 		_match_conditions("Call Log", user),
 	]
 	query.add(
-		f"select {columns} from {link} straight_join {table} on {table}.name = {link}.parent",
+		f"select {columns} from {_indexed(link, LINK_INDEX)} straight_join {table} on {table}.name = {link}.parent",
 		where,
 		f"coalesce({table}.start_time, {table}.creation)",
 		query.refs_conditions(f"{link}.link_doctype", f"{link}.link_name"),
@@ -231,7 +233,8 @@ def _event(query: FeedQuery, user):
 		_match_conditions("Event", user),
 	]
 	query.add(
-		f"select {columns} from {participants} straight_join {table} on {table}.name = {participants}.parent",
+		f"select {columns} from {_indexed(participants, EVENT_PARTICIPANT_INDEX)} straight_join {table} "
+		f"on {table}.name = {participants}.parent",
 		where,
 		f"{table}.starts_on",
 		query.refs_conditions(f"{participants}.reference_doctype", f"{participants}.reference_docname"),

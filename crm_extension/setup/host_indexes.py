@@ -9,6 +9,7 @@ Event Participants is indexed only by parent, so finding a party's events would 
 import frappe
 
 TIMELINE_INDEX = "crm_extension_timeline_index"
+EVENT_PARTICIPANT_INDEX = "crm_extension_reference_index"
 HOST_INDEXES = {
 	("Communication", TIMELINE_INDEX): (
 		"reference_doctype",
@@ -17,7 +18,7 @@ HOST_INDEXES = {
 	),
 	("ToDo", TIMELINE_INDEX): ("reference_type", "reference_name", "creation"),
 	("Comment", TIMELINE_INDEX): ("reference_doctype", "reference_name", "creation"),
-	("Event Participants", "crm_extension_reference_index"): ("reference_doctype", "reference_docname"),
+	("Event Participants", EVENT_PARTICIPANT_INDEX): ("reference_doctype", "reference_docname"),
 }
 
 
