@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on an existing bench ($FRAPPE_BENCH, default ~frappe/frappe-bench) and writes
-# benchmarks/results/<name>.json. Usage: bash benchmarks/run.sh [timeline|http|all]   (default: all)
+# benchmarks/results/<name>.json. Usage: bash benchmarks/run.sh [timeline|http|leads|value|playbook|all]   (default: all)
 #
 # Like scripts/test.sh it starts MariaDB/Redis if they are down, installs this checkout into the
 # bench's current site if it is not installed yet (and uninstalls it again afterwards), and builds nothing.
@@ -85,12 +85,64 @@ http_benchmarks() {
 	return $status
 }
 
+leads_benchmarks() {
+	# Recompute and save overhead of lead scoring. The save is compared with a site that has ERPNext but not
+	# this app ($CRM_BENCH_BARE_SITE, default bare.localhost: bench new-site ... --install-app erpnext, then
+	# execute erpnext.setup.utils.before_tests), in alternating rounds so both see the same machine load.
+	local status=0 bare=${CRM_BENCH_BARE_SITE:-bare.localhost} lines
+	say "Lead scoring: full recompute of 100,000 Leads with 1,000,000 feed items vs one set-based SQL pass"
+	save lead_recompute "$(site_call benchmarks.lead_scoring.recompute run)" || status=1
+	if [ ! -f "$bench/sites/$bare/site_config.json" ] \
+		|| frappe_cli --site "$bare" list-apps 2>/dev/null | grep -q "^$app\b"; then
+		echo "No site '$bare' without $app (set CRM_BENCH_BARE_SITE): lead save overhead not measured"
+		return 1
+	fi
+	say "Lead save: $site (with $app) vs $bare (ERPNext only), 3 alternating rounds of 300 saves"
+	lines=$(mktemp /tmp/crm_bench_lead_save.XXXXXX)
+	chown "$bench_user" "$lines"
+	for _ in 1 2 3; do
+		site_call benchmarks.lead_scoring.lead_save run >>"$lines" || status=1
+		(site=$bare && site_call benchmarks.lead_scoring.lead_save run) >>"$lines" || status=1
+	done
+	save lead_save "$(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/python -m benchmarks.lead_scoring.lead_save combine "$lines")" || status=1
+	rm -f "$lines"
+	return $status
+}
+
+value_benchmark() {
+	say "Customer value: recompute of 50,000 customers and 1,000,000 invoice lines vs one raw GROUP BY"
+	save customer_value_recompute "$(site_call benchmarks.customer_value.recompute run)"
+}
+
+playbook_benchmarks() {
+	# guide() against a primary-key get_doc of the same Opportunity, then creating an Opportunity with the app
+	# (its playbook attaches) against a site with ERPNext only ($CRM_BENCH_BARE_SITE, as for leads), both sites
+	# from one process in alternating batches.
+	local status=0 bare=${CRM_BENCH_BARE_SITE:-bare.localhost}
+	say "Playbook guide: guide() vs frappe.get_doc of the same Opportunity, 400 closed deals to learn from"
+	save playbook_guide "$(site_call benchmarks.sales_playbook.guide run)" || status=1
+	if [ ! -f "$bench/sites/$bare/site_config.json" ] \
+		|| frappe_cli --site "$bare" list-apps 2>/dev/null | grep -q "^$app\b"; then
+		echo "No site '$bare' without $app (set CRM_BENCH_BARE_SITE): Opportunity create overhead not measured"
+		return 1
+	fi
+	say "Opportunity create: $site (with $app) vs $bare (ERPNext only), 20 alternating batches of 15"
+	save playbook_create "$(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
+		../env/bin/python -m benchmarks.sales_playbook.create compare "$site" "$bare" | tail -n 1)" || status=1
+	return $status
+}
+
 prepare || exit 1
 failures=0
 case $which in
 	timeline) timeline_benchmark || failures=1 ;;
 	http) http_benchmarks || failures=1 ;;
-	all) timeline_benchmark || failures=1; http_benchmarks || failures=1 ;;
-	*) echo "unknown benchmark '$which' (timeline|http|all)"; exit 2 ;;
+	leads) leads_benchmarks || failures=1 ;;
+	value) value_benchmark || failures=1 ;;
+	playbook) playbook_benchmarks || failures=1 ;;
+	all) timeline_benchmark || failures=1; http_benchmarks || failures=1; leads_benchmarks || failures=1; value_benchmark || failures=1
+		playbook_benchmarks || failures=1 ;;
+	*) echo "unknown benchmark '$which' (timeline|http|leads|value|playbook|all)"; exit 2 ;;
 esac
 exit $failures

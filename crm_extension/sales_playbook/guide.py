@@ -9,11 +9,14 @@ One query reads them; the result is kept for the request and in the Redis cache 
 
 **Completing a step** locks the Opportunity row, so two requests for the same step log one CRM Activity: the
 second finds the step done and only answers with the guide. The step's To Dos are closed.
+
+**Skipping a step** (an optional one: ``engine.progress.skip_step``) locks the same way and is as harmless to
+repeat; the step's To Dos are cancelled and the reason, if any, is left as a comment on the Opportunity.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import date_diff, getdate, now_datetime, today
+from frappe.utils import date_diff, escape_html, getdate, now_datetime, today
 
 from crm_extension.activity_log.engine.feed import INBOUND, OUTBOUND
 from crm_extension.sales_playbook.attach import (
@@ -23,7 +26,8 @@ from crm_extension.sales_playbook.attach import (
 	refresh_assign,
 	store_progress,
 )
-from crm_extension.sales_playbook.engine.progress import DONE, OPEN
+from crm_extension.sales_playbook.engine.errors import StepError
+from crm_extension.sales_playbook.engine.progress import DONE, OPEN, SKIPPED, skip_step
 from crm_extension.sales_playbook.engine.recommend import (
 	ClosedDeal,
 	Reason,
@@ -294,18 +298,7 @@ def closed_deals() -> list[ClosedDeal]:
 def complete(opportunity: str, step: str, outcome: str | None = None, notes: str | None = None) -> bool:
 	"""Mark ``step`` done and log it; False when it was done already (nothing is written then)."""
 	frappe.db.get_value("Opportunity", opportunity, "name", for_update=True)
-	row = frappe.db.get_value(
-		STEP_ROW,
-		{"name": step, "parent": opportunity, "parenttype": "Opportunity"},
-		["name", "status", "title", "title_fa", "channel", "role"],
-		as_dict=True,
-	)
-	if not row:
-		frappe.throw(
-			_("This Opportunity has no playbook step {step}").format(step=step),
-			frappe.DoesNotExistError,
-			title=_("Not Found"),
-		)
+	row = step_row(opportunity, step, ["name", "status", "title", "title_fa", "channel", "role"])
 	if row.status == DONE:
 		return False
 	activity = log_activity(opportunity, row, outcome, notes)
@@ -320,6 +313,57 @@ def complete(opportunity: str, step: str, outcome: str | None = None, notes: str
 	# `modified` moves, so a form opened before the step was completed cannot save over it.
 	store_progress(opportunity, update_modified=True)
 	return True
+
+
+def skip(opportunity: str, step: str, reason: str | None = None) -> bool:
+	"""Mark the optional ``step`` skipped; False when it was no longer open (nothing is written then)."""
+	frappe.db.get_value("Opportunity", opportunity, "name", for_update=True)
+	row = step_row(
+		opportunity, step, ["name", "step_key", "status", "title", "title_fa", "sales_stage", "mandatory"]
+	)
+	title = text(row.title, row.title_fa).in_language(user_language())
+	current = engine_step(row)
+	try:
+		result = skip_step([current], current.key, getdate(today()), frappe.session.user)
+	except StepError as error:
+		frappe.throw(_(error.template).format(**{**error.params, "step": title}), title=_("Cannot Skip Step"))
+	if not result.changed:
+		return False
+	frappe.db.set_value(
+		STEP_ROW,
+		step,
+		{"status": SKIPPED, "done_on": today(), "done_by": frappe.session.user},
+		update_modified=False,
+	)
+	close_todos(opportunity, [step], status="Cancelled")
+	refresh_assign("Opportunity", opportunity)
+	content = _("Playbook step skipped: {0}").format(escape_html(title))
+	if reason:
+		content += f"<br>{escape_html(reason)}"
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			"comment_type": "Info",
+			"reference_doctype": "Opportunity",
+			"reference_name": opportunity,
+			"content": content,
+		}
+	).insert(ignore_permissions=True)
+	store_progress(opportunity, update_modified=True)
+	return True
+
+
+def step_row(opportunity: str, step: str, fields: list[str]):
+	row = frappe.db.get_value(
+		STEP_ROW, {"name": step, "parent": opportunity, "parenttype": "Opportunity"}, fields, as_dict=True
+	)
+	if not row:
+		frappe.throw(
+			_("This Opportunity has no playbook step {step}").format(step=step),
+			frappe.DoesNotExistError,
+			title=_("Not Found"),
+		)
+	return row
 
 
 def log_activity(opportunity: str, row, outcome: str | None, notes: str | None) -> str:

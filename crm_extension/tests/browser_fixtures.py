@@ -41,8 +41,20 @@ def prepare():
 		).insert(ignore_permissions=True)
 	make_scoring_rules()
 	score_leads([lead.name])
+	customer = make_customer_value_data()
+	opportunity = make_playbook_opportunity(lead.name)
 	frappe.db.commit()
-	print(json.dumps({"user": BROWSER_USER, "password": password, "lead": lead.name}))
+	print(
+		json.dumps(
+			{
+				"user": BROWSER_USER,
+				"password": password,
+				"lead": lead.name,
+				"customer": customer,
+				"opportunity": opportunity,
+			}
+		)
+	)
 
 
 SCORING_RULES = (
@@ -69,13 +81,165 @@ def make_scoring_rules():
 			frappe.get_doc({"doctype": "Lead Scoring Rule", **rule}).insert(ignore_permissions=True)
 
 
+# Customer value: a regular buyer (the form's chart) and a lapsed one (the at-risk report), days ago.
+VALUE_ITEM = "Browser Check Service"
+VALUE_CUSTOMERS = {
+	"Browser Check Customer": (10, 40, 100, 160, 220),
+	"Browser Check Lapsed Customer": (250, 300, 340),
+}
+VALUE_FISCAL_YEAR = "Browser Check Fiscal Year"
+LAST_RUN_FIELDS = ("last_recompute_on", "last_as_of", "customers_scored", "model_status", "model_parameters")
+
+
+def make_customer_value_data() -> str:
+	"""Submitted invoices of a service item for two customers and a recompute of just them. Returns the
+	regular buyer's name."""
+	from crm_extension.customer_value.recompute import recompute
+	from crm_extension.customer_value.tests.factories import days_ago, make_invoice
+	from crm_extension.tests.factories import make_customer
+
+	if not frappe.db.exists("Item", VALUE_ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": VALUE_ITEM,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert(ignore_permissions=True)
+	add_previous_fiscal_year()
+	names = []
+	for customer_name, days in VALUE_CUSTOMERS.items():
+		customer = make_customer(customer_name=customer_name).name
+		for n, days_back in enumerate(days):
+			make_invoice(customer, [(VALUE_ITEM, 2 + n, 120)], posting_date=days_ago(days_back))
+		names.append(customer)
+	# The run is of two customers only: the last run shown on the settings stays what it was.
+	last_run = frappe.db.get_singles_dict("Customer Value Settings")
+	recompute(customers=names)
+	frappe.db.set_single_value(
+		"Customer Value Settings",
+		{
+			field: last_run.get(field)
+			for field in (*LAST_RUN_FIELDS, "modified")
+			if field != "modified" or field in last_run
+		},
+		update_modified=False,
+	)
+	return names[0]
+
+
+def add_previous_fiscal_year():
+	"""Test sites (erpnext's before_tests) have only the current fiscal year; the lapsed customer bought up
+	to 340 days ago, so the year before it is added when missing (and removed by cleanup)."""
+	from erpnext.accounts.utils import FiscalYearError, get_fiscal_year
+	from frappe.utils import add_days, add_years, nowdate
+
+	from crm_extension.tests.factories import default_company
+
+	company = default_company()
+	current_start = get_fiscal_year(nowdate(), company=company)[1]
+	try:
+		get_fiscal_year(add_days(current_start, -1), company=company)
+	except FiscalYearError:
+		frappe.get_doc(
+			{
+				"doctype": "Fiscal Year",
+				"year": VALUE_FISCAL_YEAR,
+				"year_start_date": add_years(current_start, -1),
+				"year_end_date": add_days(current_start, -1),
+			}
+		).insert(ignore_permissions=True)
+
+
+def cleanup_customer_value():
+	"""Deletes the rows make_customer_value_data wrote (ledgers, snapshots, versions), not documents
+	through delete_doc, which would leave Deleted Document records behind."""
+	customers = frappe.get_all("Customer", {"customer_name": ("in", list(VALUE_CUSTOMERS))}, pluck="name")
+	invoices = frappe.get_all("Sales Invoice", {"customer": ("in", customers or [""])}, pluck="name")
+	for doctype in ("GL Entry", "Payment Ledger Entry"):
+		frappe.db.delete(doctype, {"voucher_type": "Sales Invoice", "voucher_no": ("in", invoices or [""])})
+	frappe.db.delete("Customer Value Snapshot", {"customer": ("in", customers or [""])})
+	_delete_documents("Sales Invoice", invoices)
+	_delete_documents("Customer", customers)
+	_delete_documents("Item", frappe.get_all("Item", {"name": VALUE_ITEM}, pluck="name"))
+	_delete_documents("Fiscal Year", frappe.get_all("Fiscal Year", {"name": VALUE_FISCAL_YEAR}, pluck="name"))
+	frappe.cache.delete_value("fiscal_years")
+
+
+def _delete_documents(doctype: str, names: list[str]):
+	if not names:
+		return
+	for table in frappe.get_meta(doctype).get_table_fields():
+		frappe.db.delete(table.options, {"parenttype": doctype, "parent": ("in", names)})
+	frappe.db.delete("Version", {"ref_doctype": doctype, "docname": ("in", names)})
+	frappe.db.delete(doctype, {"name": ("in", names)})
+
+
+# Sales playbook: an Opportunity for the browser lead following the default playbook (its first step done, the
+# next one overdue, 30 days in its stage: the form shows the stall, the workspace counts it) and three closed ones
+# (won, won, lost) so the Playbook Effectiveness chart has bars.
+def make_playbook_opportunity(lead: str) -> str:
+	from frappe.utils import add_days, today
+
+	from crm_extension.sales_playbook.guide import clear_win_rates, complete
+	from crm_extension.tests.factories import make_opportunity
+
+	playbook = frappe.db.get_value("Sales Playbook", {"is_default": 1, "enabled": 1}, "name")
+
+	def opportunity(persona: str):
+		# base_opportunity_amount too: ERPNext computes it only in the form, which would open "Not Saved".
+		return make_opportunity(
+			"Lead",
+			lead,
+			buyer_persona=persona,
+			opportunity_amount=12_000,
+			base_opportunity_amount=12_000,
+			sales_playbook=playbook,
+		)
+
+	for persona, status, done in (
+		("Driver", "Converted", 3),
+		("Amiable", "Converted", 2),
+		("Expressive", "Lost", 1),
+	):
+		closed = opportunity(persona)
+		for row in closed.playbook_steps[:done]:
+			complete(closed.name, row.name)
+		frappe.db.set_value("Opportunity", closed.name, "status", status)
+	main = opportunity("Analytical")
+	complete(main.name, main.playbook_steps[0].name, notes="Browser check")
+	frappe.db.set_value(
+		"Opportunity Playbook Step", main.playbook_steps[1].name, "due_date", add_days(today(), -2)
+	)
+	frappe.db.set_value("Opportunity", main.name, "stage_since", add_days(today(), -30))
+	clear_win_rates()
+	return main.name
+
+
+def cleanup_playbook():
+	"""The browser lead's Opportunities with their step rows, To Dos, logged activities and comments."""
+	leads = frappe.get_all("Lead", {"lead_name": "Browser Check Lead"}, pluck="name")
+	opportunities = frappe.get_all(
+		"Opportunity", {"opportunity_from": "Lead", "party_name": ("in", leads or [""])}, pluck="name"
+	)
+	for name in opportunities:
+		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": name})
+		frappe.db.delete("CRM Activity", {"reference_doctype": "Opportunity", "reference_name": name})
+		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": name})
+	_delete_documents("Opportunity", opportunities)
+
+
 def cleanup():
+	cleanup_playbook()
 	for lead in frappe.get_all("Lead", {"lead_name": "Browser Check Lead"}, pluck="name"):
 		frappe.db.delete("CRM Activity", {"reference_doctype": "Lead", "reference_name": lead})
 		frappe.db.delete("Lead Score Log", {"lead": lead})
 		frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
 	for rule in SCORING_RULES:
 		frappe.db.delete("Lead Scoring Rule", rule["label"])
+	cleanup_customer_value()
 	if frappe.db.exists("User", BROWSER_USER):
 		frappe.delete_doc("User", BROWSER_USER, force=True, ignore_permissions=True)
 	frappe.db.commit()

@@ -16,7 +16,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def screens(lead: str) -> list[tuple[str, str, str]]:
+# Screens whose checked element sits on a form tab other than the first: the tab to open.
+TABS = {
+	"lead_timeline": "All Activity",
+	"customer_value": "Customer Value",
+	"opportunity_playbook": "Playbook",
+}
+
+
+def screens(lead: str, customer: str = "", opportunity: str = "") -> list[tuple[str, str, str]]:
 	"""(name, path, selector that must be visible)."""
 	return [
 		("workspace", "/app/crm-hub", "text=Your Shortcuts"),
@@ -28,6 +36,24 @@ def screens(lead: str) -> list[tuple[str, str, str]]:
 		("lead_score", f"/app/lead/{lead}", ".crm-score-factors"),
 		("lead_scoring_rules", "/app/lead-scoring-rule", ".list-row-container"),
 		("lead_scoring_settings", "/app/lead-scoring-settings", "[data-fieldname='grade_a_score'] input"),
+		(
+			"customer_value",
+			f"/app/customer/{customer}",
+			".crm-customer-value-chart rect.bar:not([height='0'])",
+		),
+		("value_cards", "/app/crm-hub", ".number-widget-box .widget-title"),
+		("rfm_segments", "/app/query-report/RFM Segments", ".chart-container rect.bar:not([height='0'])"),
+		("customer_value_at_risk", "/app/query-report/Customer Value At Risk", ".dt-scrollable .dt-row"),
+		("customer_value_settings", "/app/customer-value-settings", "[data-fieldname='window_days'] input"),
+		("opportunity_playbook", f"/app/opportunity/{opportunity}", ".crm-playbook-guide .crm-playbook-next"),
+		(
+			"sales_playbook",
+			"/app/sales-playbook/Default Sales Playbook",
+			"[data-fieldname='steps'] .grid-row",
+		),
+		("closing_technique_list", "/app/closing-technique", ".list-row-container"),
+		("buyer_persona", "/app/buyer-persona/Analytical", "[data-fieldname='traits'] textarea"),
+		("playbook_effectiveness", "/app/query-report/Playbook Effectiveness", ".chart-container rect.bar"),
 	]
 
 
@@ -40,12 +66,14 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 			errors: list[str] = []
 			page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
 			login(page, base, fixtures)
-			for name, path, selector in screens(fixtures["lead"]):
+			for name, path, selector in screens(
+				fixtures["lead"], fixtures.get("customer", ""), fixtures.get("opportunity", "")
+			):
 				errors.clear()
 				page.goto(base + path)
 				try:
-					if name == "lead_timeline":
-						page.get_by_role("tab", name="All Activity").click()
+					if name in TABS:
+						page.get_by_role("tab", name=TABS[name]).click()
 					expect(page.locator(selector).first).to_be_visible(timeout=20_000)
 					scroll_to(page.locator(selector).first)
 				except Exception as error:

@@ -10,6 +10,8 @@ the ordered stage list, then by their order in the playbook; steps of a stage ou
   before Y is open. Moving back, staying, or moving to a stage outside the list is never blocked.
 - Completing a step that is already done changes nothing and says so (``changed`` is False), so a repeated
   request never logs a second activity.
+- Skipping marks an open optional step skipped (who and when are recorded as for a done step); a step no longer
+  open is left as it is (``changed`` False). A mandatory step cannot be skipped: the stage gate relies on it.
 """
 
 from collections.abc import Iterable, Sequence
@@ -132,6 +134,25 @@ def complete_step(
 		return Completion(tuple(steps), current, changed=False)
 	completed = replace(current, status=DONE, done_on=done_on, done_by=done_by)
 	return Completion((*steps[:index], completed, *steps[index + 1 :]), completed, changed=True)
+
+
+def skip_step(
+	steps: Sequence[OpportunityStep], key: str, skipped_on: date, skipped_by: str | None = None
+) -> Completion:
+	"""Mark the open optional step ``key`` skipped; a step done or skipped already is returned unchanged."""
+	index = next((i for i, step in enumerate(steps) if step.key == key), None)
+	if index is None:
+		raise StepError(N_("This Opportunity has no playbook step {step}"), {"step": key})
+	current = steps[index]
+	if not current.is_open:
+		return Completion(tuple(steps), current, changed=False)
+	if current.step.mandatory:
+		raise StepError(
+			N_("{step} is a mandatory step: complete it, it cannot be skipped"),
+			{"step": current.step.title.en},
+		)
+	skipped = replace(current, status=SKIPPED, done_on=skipped_on, done_by=skipped_by)
+	return Completion((*steps[:index], skipped, *steps[index + 1 :]), skipped, changed=True)
 
 
 def _from_position(stage: str | None, stages: Sequence[str]) -> int:

@@ -1,6 +1,6 @@
 // "Playbook" tab of the Opportunity: progress, the next step and its guidance, the recommended closing
-// technique with its reason, tips for the buyer's persona, and a "Complete Step" action. The server decides
-// everything (crm_extension.api.playbook); this only draws it.
+// technique with its reason, tips for the buyer's persona, and "Complete Step" / "Skip Step" actions (only
+// optional steps can be skipped). The server decides everything (crm_extension.api.playbook); this only draws it.
 frappe.provide("crm_extension.playbook");
 
 crm_extension.playbook.render = function (frm, guide) {
@@ -32,7 +32,10 @@ crm_extension.playbook.render = function (frm, guide) {
 						<div class="small text-muted">${esc(__(next.sales_stage))} · ${esc(__(next.channel))}${next.due_date ? " · " + __("Due {0}", [frappe.datetime.str_to_user(next.due_date)]) : ""}</div>
 						<div class="small">${esc(next.reason)}</div>
 						${next.guidance ? `<div style="margin-top:4px">${esc(next.guidance)}</div>` : ""}
-						<button class="btn btn-primary btn-sm crm-playbook-complete" style="margin-top:8px">${__("Complete Step")}</button>
+						<div style="margin-top:8px;display:flex;gap:8px;flex-wrap:wrap">
+							<button class="btn btn-primary btn-sm crm-playbook-complete">${__("Complete Step")}</button>
+							${next.mandatory ? "" : `<button class="btn btn-default btn-sm crm-playbook-skip">${__("Skip Step")}</button>`}
+						</div>
 					</div>`
 					: `<div class="text-muted">${__("Every step of the playbook is done")}</div>`
 			}
@@ -58,10 +61,11 @@ crm_extension.playbook.render = function (frm, guide) {
 			}
 		</div>`);
 	wrapper.find(".crm-playbook-complete").on("click", () => crm_extension.playbook.complete_dialog(frm, guide));
+	wrapper.find(".crm-playbook-skip").on("click", () => crm_extension.playbook.skip_dialog(frm, guide));
 };
 
 crm_extension.playbook.complete_dialog = function (frm, guide) {
-	const open_steps = guide.steps.filter((step) => step.status !== "Done");
+	const open_steps = guide.steps.filter((step) => step.status === "Open");
 	const dialog = new frappe.ui.Dialog({
 		title: __("Complete Step"),
 		fields: [
@@ -97,6 +101,37 @@ crm_extension.playbook.complete_dialog = function (frm, guide) {
 	dialog.show();
 };
 
+crm_extension.playbook.skip_dialog = function (frm, guide) {
+	const optional = guide.steps.filter((step) => step.status === "Open" && !step.mandatory);
+	const next = guide.next_step && !guide.next_step.mandatory ? guide.next_step.name : optional.length ? optional[0].name : null;
+	const dialog = new frappe.ui.Dialog({
+		title: __("Skip Step"),
+		fields: [
+			{
+				fieldname: "step",
+				label: __("Step"),
+				fieldtype: "Select",
+				reqd: 1,
+				options: optional.map((step) => ({ value: step.name, label: step.title })),
+				default: next,
+				description: __("Only optional steps can be skipped"),
+			},
+			{ fieldname: "reason", label: __("Reason"), fieldtype: "Small Text" },
+		],
+		primary_action_label: __("Skip"),
+		primary_action(values) {
+			frappe
+				.xcall("crm_extension.api.playbook.skip_step", { opportunity: frm.doc.name, ...values })
+				.then(() => {
+					dialog.hide();
+					frappe.show_alert({ message: __("Step skipped"), indicator: "orange" });
+					frm.reload_doc();
+				});
+		},
+	});
+	dialog.show();
+};
+
 crm_extension.playbook.load = function (frm) {
 	if (frm.is_new() || !frm.fields_dict.playbook_guide) return;
 	frappe.xcall("crm_extension.api.playbook.guide", { opportunity: frm.doc.name }).then((guide) => {
@@ -104,6 +139,9 @@ crm_extension.playbook.load = function (frm) {
 		crm_extension.playbook.render(frm, guide);
 		if (guide.next_step && frm.perm[0] && frm.perm[0].write) {
 			frm.add_custom_button(__("Complete Step"), () => crm_extension.playbook.complete_dialog(frm, guide), __("Playbook"));
+			if (guide.steps.some((step) => step.status === "Open" && !step.mandatory)) {
+				frm.add_custom_button(__("Skip Step"), () => crm_extension.playbook.skip_dialog(frm, guide), __("Playbook"));
+			}
 		}
 	});
 };
