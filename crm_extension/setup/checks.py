@@ -84,6 +84,7 @@ def leftovers():
 		"roles": [role for role in APP_ROLES if frappe.db.exists("Role", role)],
 		"workspaces": frappe.get_all("Workspace", {"module": ("in", modules)}, pluck="name"),
 		"reports": frappe.get_all("Report", {"module": ("in", modules)}, pluck="name"),
+		"number_cards": frappe.get_all("Number Card", {"module": ("in", modules)}, pluck="name"),
 		"host_indexes": present_host_indexes(),
 	}
 	print(json.dumps({kind: names for kind, names in found.items() if names}, sort_keys=True))
