@@ -15,7 +15,7 @@ browser_check() {
 		curl -s -o /dev/null "http://$site:$port/login" && break
 		sleep 1
 	done
-	"$venv/bin/python" "$repo/tests/browser/desk_check.py" "http://$site:$port" "$fixtures" "$repo/docs/screenshots" || status=1
+	"$venv/bin/python" "$repo/tests/browser/desk_check.py" "http://$site:$port" "$fixtures" "${CRM_SCREENSHOTS:-/tmp/crm_extension_screenshots}" || status=1
 	pkill -f "serve --port $port --noreload" 2>/dev/null
 	wait "$server" 2>/dev/null
 	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.cleanup >/dev/null

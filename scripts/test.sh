@@ -12,6 +12,8 @@
 #   CRM_TEST_SITE    site to test on (default: the bench's current site); it needs allow_tests
 #   CRM_KEEP_INSTALLED=1  leave the app installed on the site afterwards (a developer's fast loop)
 #   CRM_FRAPPE_TESTS extra arguments for run-tests, e.g. "--module crm_extension.tests.test_install"
+#   CRM_SCREENSHOTS  where the browser check saves its screenshots (default /tmp/crm_extension_screenshots;
+#                    CRM_SCREENSHOTS=docs/screenshots refreshes the ones in the docs)
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
