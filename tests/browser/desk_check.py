@@ -54,6 +54,7 @@ def screens(lead: str, customer: str = "", opportunity: str = "") -> list[tuple[
 		("closing_technique_list", "/app/closing-technique", ".list-row-container"),
 		("buyer_persona", "/app/buyer-persona/Analytical", "[data-fieldname='traits'] textarea"),
 		("playbook_effectiveness", "/app/query-report/Playbook Effectiveness", ".chart-container rect.bar"),
+		("playbook_pipeline", "/app/query-report/Playbook Pipeline", ".dt-scrollable .dt-row"),
 	]
 
 
