@@ -111,7 +111,7 @@ pick_site() {
 }
 
 app_installed() {
-	frappe_cli --site "$site" list-apps 2>/dev/null | grep -q "^$app\b"
+	[ "$(site_check installed)" = '{"installed": true}' ]
 }
 
 # Calls <module>.<function>() with the site connected and prints what it returns as one JSON line. Not

@@ -65,6 +65,12 @@ def schema_fingerprint():
 	print(digest)
 
 
+def installed() -> dict:
+	"""Whether the site has the app. Not from `bench list-apps`: it lists apps from Installed Applications,
+	which Frappe refreshes only on migrate, so an app installed since the last migrate is missing there."""
+	return {"installed": APP in frappe.get_installed_apps()}
+
+
 def host_record_counts():
 	print(json.dumps({doctype: frappe.db.count(doctype) for doctype in HOST_DOCTYPES}, sort_keys=True))
 
