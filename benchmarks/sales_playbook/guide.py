@@ -29,7 +29,7 @@ from frappe.utils import add_days, now_datetime, today
 from benchmarks.common import report
 from crm_extension.api import playbook as playbook_api
 from crm_extension.sales_playbook import guide as playbook_guide
-from crm_extension.sales_playbook.attach import STEP_ROW
+from crm_extension.sales_playbook.attach import STEP_ROW, step_values
 from crm_extension.sales_playbook.store import get_playbook_steps
 
 CLOSED = 400
@@ -113,7 +113,6 @@ def _seed_closed(seeded: dict, count: int):
 			}
 		)
 		for idx, source in enumerate(steps, start=1):
-			step = source["step"]
 			is_done = idx <= done
 			rows.append(
 				{
@@ -126,17 +125,7 @@ def _seed_closed(seeded: dict, count: int):
 					"parenttype": "Opportunity",
 					"parentfield": "playbook_steps",
 					"idx": idx,
-					"playbook_step": source["name"],
-					"step_key": step.key,
-					"title": step.title.en,
-					"title_fa": step.title.fa,
-					"sales_stage": step.sales_stage,
-					"action_type": step.action_type.title(),
-					"channel": step.channel,
-					"mandatory": int(step.mandatory),
-					"closing_technique": step.closing_technique,
-					"role": step.role,
-					"due_after_days": step.due_after_days,
+					**step_values(source),
 					"status": "Done" if is_done else "Open",
 					"due_date": add_days(created, idx * 2),
 					"done_on": add_days(created, idx * 2) if is_done else None,

@@ -14,13 +14,12 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.lead_scoring.context import ScoringContext, load_context
+from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import feature_row
-from crm_extension.lead_scoring.engine.grade import A, TrendPoint, compare, grade_lead
+from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
 from crm_extension.lead_scoring.engine.model import predict_probabilities
 from crm_extension.lead_scoring.engine.rules import RuleScore, score_lead
 from crm_extension.lead_scoring.touches import load_touches
-
-NEW_LEAD_WINDOW = timedelta(days=1)
 
 
 def score_leads(
@@ -46,7 +45,7 @@ def score_leads(
 		updates[row.name] = _stored_values(result, point)
 		if compare(previous.get(row.name), point, context.trend).matters:
 			trend.append(_trend_row(row.name, point))
-		if _reached_grade_a(row, point.grade, as_of):
+		if announce_grade_a(row.lead_grade, point.grade, age_in_days(row.creation, as_of)):
 			promoted.append(row)
 	frappe.db.bulk_update("Lead", updates, update_modified=False)
 	_insert_trend(trend)
@@ -156,11 +155,3 @@ def _insert_trend(rows: list[dict]):
 	fields = [*rows[0], "owner", "modified_by", "creation", "modified"]
 	values = [[*row.values(), user, user, now, now] for row in rows]
 	frappe.db.bulk_insert("Lead Score Log", fields, values)
-
-
-def _reached_grade_a(lead, grade: str, as_of: datetime) -> bool:
-	"""Grade A now and not before. A Lead scored for the first time counts only if it is new, so the
-	first scoring of an existing site's Leads does not flood their owners."""
-	if grade != A or lead.lead_grade == A:
-		return False
-	return bool(lead.lead_grade) or (as_of - lead.creation) <= NEW_LEAD_WINDOW

@@ -51,20 +51,28 @@ def stalled_deals() -> dict:
 		group_by="sales_playbook, sales_stage, stage_since, transaction_date",
 		order_by=None,
 	)
-	stalled = 0
-	for group in groups:
-		since = group.stage_since or group.transaction_date
-		days = max(date_diff(today(), getdate(since)), 0) if since else 0
-		steps = (
-			[source["step"] for source in get_playbook_steps(group.sales_playbook)]
-			if group.sales_playbook
-			else []
-		)
-		if detect_stall(group.sales_stage or "", days, steps, DEFAULT_SETTINGS.default_stage_days):
-			stalled += group.deals
+	stalled = sum(group.deals for group in groups if stall_of(group))
 	return {
 		"value": stalled,
 		"fieldtype": "Int",
 		"route": ["List", "Opportunity", "List"],
 		"route_options": {"status": "Open"},
 	}
+
+
+def days_in_stage(opportunity) -> int:
+	since = opportunity.stage_since or opportunity.transaction_date
+	return max(date_diff(today(), getdate(since)), 0) if since else 0
+
+
+def stall_of(opportunity):
+	"""The engine's stall verdict for an Opportunity row (sales_playbook, sales_stage, stage_since,
+	transaction_date): longer in its stage than its playbook's steps, as they are now, expect."""
+	steps = (
+		[source["step"] for source in get_playbook_steps(opportunity.sales_playbook)]
+		if opportunity.sales_playbook
+		else []
+	)
+	return detect_stall(
+		opportunity.sales_stage or "", days_in_stage(opportunity), steps, DEFAULT_SETTINGS.default_stage_days
+	)

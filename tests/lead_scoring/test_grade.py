@@ -11,6 +11,7 @@ from crm_extension.lead_scoring.engine.grade import (
 	GradeThresholds,
 	TrendPoint,
 	TrendSettings,
+	announce_grade_a,
 	changes_that_matter,
 	compare,
 	grade_lead,
@@ -82,3 +83,17 @@ def test_only_an_entry_into_a_from_another_grade_is_a_crossing():
 	assert not compare(point(0, 40, "B"), point(1, 30, "C")).crossed_into_a
 	assert not compare(None, point(0, 90, "A")).crossed_into_a
 	assert compare(None, point(0, 90, "A")).matters
+
+
+def test_owner_hears_of_a_lead_that_rose_to_grade_a():
+	assert announce_grade_a("B", "A", lead_age_days=40)
+
+
+def test_a_new_lead_graded_a_at_once_is_announced_but_an_old_one_graded_for_the_first_time_is_not():
+	assert announce_grade_a(None, "A", lead_age_days=0.2)
+	assert not announce_grade_a(None, "A", lead_age_days=30)
+
+
+def test_a_lead_that_stays_a_or_is_below_a_is_not_announced():
+	assert not announce_grade_a("A", "A", lead_age_days=0)
+	assert not announce_grade_a("C", "B", lead_age_days=0)

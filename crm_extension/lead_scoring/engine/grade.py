@@ -114,6 +114,18 @@ def crossed_into_a(previous_grade: str | None, current_grade: str) -> bool:
 	return previous_grade is not None and previous_grade != A and current_grade == A
 
 
+NEW_LEAD_DAYS = 1.0
+
+
+def announce_grade_a(stored_grade: str | None, current_grade: str, lead_age_days: float) -> bool:
+	"""Whether the owner hears that the lead reached grade A: it is A now and was graded lower before, or it
+	was never graded and is new. Leads graded for the first time when scoring is switched on for a site
+	that already has them stay quiet, so their owners are not flooded."""
+	if current_grade != A or stored_grade == A:
+		return False
+	return bool(stored_grade) or lead_age_days <= NEW_LEAD_DAYS
+
+
 def changes_that_matter(
 	points: Iterable[TrendPoint], settings: TrendSettings = DEFAULT_TREND
 ) -> list[TrendPoint]:

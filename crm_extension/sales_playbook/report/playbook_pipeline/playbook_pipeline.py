@@ -4,11 +4,9 @@ Opportunities, one for their open steps."""
 
 import frappe
 from frappe import _
-from frappe.utils import date_diff, getdate, today
 
 from crm_extension.sales_playbook.attach import CLOSED_STATUSES, STEP_ROW
-from crm_extension.sales_playbook.engine.recommend import DEFAULT_SETTINGS, detect_stall
-from crm_extension.sales_playbook.store import get_playbook_steps
+from crm_extension.sales_playbook.cards import days_in_stage, stall_of
 
 
 def execute(filters: dict | None = None):
@@ -63,16 +61,7 @@ def first_open_steps(opportunities: list[str]) -> dict[str, dict]:
 
 
 def _row(opportunity, step: dict | None) -> dict:
-	since = opportunity.stage_since or opportunity.transaction_date
-	days = max(date_diff(today(), getdate(since)), 0) if since else 0
-	playbook_steps = (
-		[source["step"] for source in get_playbook_steps(opportunity.sales_playbook)]
-		if opportunity.sales_playbook
-		else []
-	)
-	stall = detect_stall(
-		opportunity.sales_stage or "", days, playbook_steps, DEFAULT_SETTINGS.default_stage_days
-	)
+	stall = stall_of(opportunity)
 	return {
 		"opportunity": opportunity.name,
 		"party": opportunity.customer_name or opportunity.party_name,
@@ -82,7 +71,7 @@ def _row(opportunity, step: dict | None) -> dict:
 		"progress": opportunity.playbook_progress,
 		"next_step": step.title if step else None,
 		"next_step_due": step.due_date if step else None,
-		"days_in_stage": days,
+		"days_in_stage": days_in_stage(opportunity),
 		"expected_days": stall.expected_days if stall else None,
 		"stalled": 1 if stall else 0,
 		"amount": opportunity.opportunity_amount,
