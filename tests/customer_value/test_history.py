@@ -6,6 +6,8 @@ from crm_extension.customer_value.engine.history import (
 	InvoiceFact,
 	purchase_dates,
 	repeat_summary,
+	repeat_summary_days,
+	repeat_summary_from_days,
 	summarize_customer,
 )
 
@@ -61,3 +63,11 @@ def test_summarize_customer_keeps_rfm_and_the_window_margin():
 	assert history.rfm.frequency == 1
 	assert history.rfm.monetary == pytest.approx(100.0)
 	assert history.repeat.frequency == 1
+
+
+def test_a_summary_stored_as_whole_days_reads_back_unchanged():
+	facts = [InvoiceFact(date(2023, 2, 3), 10.0, 4.0), InvoiceFact(date(2024, 1, 9), 25.0, 9.0)]
+	summary = repeat_summary(facts, END)
+	stored = repeat_summary_days(summary)
+	assert stored == (340, 422)
+	assert repeat_summary_from_days(summary.frequency, *stored, summary.repeat_margin_mean) == summary

@@ -1,3 +1,4 @@
+import math
 from datetime import date, timedelta
 from itertools import pairwise
 
@@ -7,11 +8,15 @@ from hypothesis import strategies as st
 
 from crm_extension.customer_value.engine.rfm import (
 	SEGMENTS,
+	InMemoryColumn,
 	RfmValues,
 	compute_rfm,
+	population_cuts,
+	quintile_cuts,
 	quintile_scores,
 	rfm_segment,
 	rfm_values,
+	score_from_cuts,
 	score_rfm,
 )
 
@@ -154,3 +159,34 @@ def test_scores_stay_within_one_to_five_and_follow_frequency_order(rows):
 	assert all(s.segment in SEGMENTS for s in scores.values())
 	by_frequency = sorted(scores.values(), key=lambda s: s.frequency)
 	assert all(a.f_score <= b.f_score for a, b in pairwise(by_frequency))
+
+
+@given(st.lists(st.integers(-20, 20) | st.sampled_from([0.1, 0.2, 1e9]), min_size=1, max_size=80))
+def test_four_cut_values_score_exactly_like_ranking_the_whole_population(values):
+	cuts = quintile_cuts(InMemoryColumn(values))
+	assert [score_from_cuts(value, cuts) for value in values] == quintile_scores(values).tolist()
+
+
+def test_cuts_of_an_empty_population_are_never_reached():
+	assert quintile_cuts(InMemoryColumn([])) == (math.inf,) * 4
+
+
+@given(
+	st.lists(
+		st.tuples(st.integers(0, 365), st.integers(0, 12), st.integers(-50, 500)),
+		min_size=1,
+		max_size=60,
+	),
+	st.integers(1, 7),
+)
+def test_scoring_a_chunk_at_a_time_against_population_cuts_equals_scoring_everyone_at_once(rows, chunk):
+	values = {
+		i: RfmValues(recency, frequency, float(monetary))
+		for i, (recency, frequency, monetary) in enumerate(rows)
+	}
+	cuts = population_cuts(values.values())
+	keys = list(values)
+	chunked = {}
+	for start in range(0, len(keys), chunk):
+		chunked.update(score_rfm({key: values[key] for key in keys[start : start + chunk]}, cuts))
+	assert chunked == score_rfm(values)

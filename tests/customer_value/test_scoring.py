@@ -3,12 +3,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from crm_extension.customer_value.engine.fit_sample import FitSample
 from crm_extension.customer_value.engine.history import InvoiceFact, summarize_customers
+from crm_extension.customer_value.engine.rfm import population_cuts
 from crm_extension.customer_value.engine.scoring import (
 	TOO_FEW_MARGIN_CUSTOMERS,
 	TOO_FEW_REPEAT_CUSTOMERS,
 	ValueSettings,
-	fit_value_model,
+	fit_sampled_model,
 	score_customers,
 	score_histories,
 )
@@ -118,15 +120,27 @@ def test_results_export_as_plain_dicts(cdnow_scores):
 	} <= exported.keys()
 
 
-def test_chunked_scoring_equals_one_call(cdnow_calibration_facts):
+def test_streaming_chunks_through_a_fit_sample_and_population_cuts_equals_one_call(cdnow_calibration_facts):
+	"""The recompute's path: summaries a chunk at a time into a FitSample (which holds all 2,357 here),
+	RFM cuts of the population, then each chunk scored on its own."""
 	customers = sorted(cdnow_calibration_facts)
 	settings = ValueSettings(horizon_months=6)
-	histories = {}
-	for chunk in (customers[:1000], customers[1000:]):
-		chunk_facts = {c: cdnow_calibration_facts[c] for c in chunk}
-		histories.update(summarize_customers(chunk_facts, CDNOW_CALIBRATION_END, settings.rfm_window_days))
-	model = fit_value_model(histories, settings)
-	chunked = score_histories(histories, model, settings)
+	chunks = [customers[start : start + 700] for start in range(0, len(customers), 700)]
+	sample, population = FitSample(capacity=5000), []
+	for chunk in chunks:
+		for history in summarize_customers(
+			{c: cdnow_calibration_facts[c] for c in chunk}, CDNOW_CALIBRATION_END, settings.rfm_window_days
+		).values():
+			sample.add(history.repeat)
+			population.append(history.rfm)
+	model = fit_sampled_model(sample, settings)
+	cuts = population_cuts(population)
+	chunked = {}
+	for chunk in chunks:
+		histories = summarize_customers(
+			{c: cdnow_calibration_facts[c] for c in chunk}, CDNOW_CALIBRATION_END, settings.rfm_window_days
+		)
+		chunked.update(score_histories(histories, model, settings, cuts))
 	assert chunked == score_customers(cdnow_calibration_facts, CDNOW_CALIBRATION_END, settings).customers
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_extension.customer_value.engine.tiers import TierRule, assign_tiers
+from crm_extension.customer_value.engine.tiers import TierRule, assign_tiers, sort_key, tier_cuts, tier_of
 
 SHARE_RULES = [
 	TierRule("Platinum", 1, share=0.1),
@@ -110,3 +110,60 @@ def test_a_higher_value_never_gets_a_lower_tier_and_the_top_share_is_respected(v
 	ordered = sorted(values, key=lambda key: (-values[key], key))
 	assert all(rank[tiers[a]] <= rank[tiers[b]] for a, b in pairwise(ordered))
 	assert sum(tier == "Platinum" for tier in tiers.values()) == (len(values) + 5) // 10
+
+
+MIXED_RULES = [
+	TierRule("Platinum", 1, share=0.05, min_value=10.0),
+	TierRule("Gold", 2, min_value=500.0),
+	TierRule("Silver", 3, share=0.5),
+	TierRule("Bronze", 4),
+]
+
+
+def tiers_by_position(values, rules, overdue, demote):
+	"""The documented rule, by each customer's position in the whole ordered population."""
+	ordered = sorted(values, key=lambda key: (-values[key], str(key)))
+	rules = sorted(rules, key=lambda rule: rule.rank)
+	tiers = {}
+	for position, key in enumerate(ordered):
+		index = next(
+			(
+				i
+				for i, rule in enumerate(rules)
+				if (rule.share is None or position < int(rule.share * len(ordered) + 0.5 + 1e-9))
+				and (rule.min_value is None or values[key] >= rule.min_value)
+			),
+			len(rules) - 1,
+		)
+		if demote and key in overdue:
+			index = min(index + 1, len(rules) - 1)
+		tiers[key] = rules[index].name
+	return tiers
+
+
+@given(
+	st.dictionaries(
+		st.text(max_size=3), st.sampled_from([0.0, 5.0, 20.0, 600.0]) | st.floats(-1e3, 1e4), max_size=60
+	),
+	st.sets(st.text(max_size=3)),
+	st.booleans(),
+	st.integers(1, 9),
+)
+def test_tiering_a_chunk_at_a_time_from_the_share_cut_customers_matches_the_positional_rule(
+	values, overdue, demote, chunk
+):
+	ordered = sorted(values, key=lambda key: sort_key(values[key], key))
+	looked_up = []
+
+	def key_at(position):
+		looked_up.append(position)
+		return sort_key(values[ordered[position]], ordered[position])
+
+	cuts = tier_cuts(MIXED_RULES, len(values), key_at)
+	keys = list(values)
+	chunked = {}
+	for start in range(0, len(keys), chunk):
+		for key in keys[start : start + chunk]:
+			chunked[key] = tier_of(cuts, values[key], key, key in overdue, demote)
+	assert chunked == tiers_by_position(values, MIXED_RULES, overdue, demote)
+	assert len(looked_up) <= 2  # one customer per share rule, not the population

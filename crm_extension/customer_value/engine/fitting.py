@@ -19,6 +19,9 @@ def minimize_from_starts(
 
 def _minimize_from(objective: Callable[[np.ndarray], float], log_start: np.ndarray) -> OptimizeResult:
 	bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(log_start)
+	quick = minimize(objective, log_start, method="L-BFGS-B", bounds=bounds)
+	if quick.success and np.isfinite(quick.fun):
+		return quick
 	options = {"maxiter": 4000, "xatol": 1e-7, "fatol": 1e-9}
 	rough = minimize(objective, log_start, method="Nelder-Mead", bounds=bounds, options=options)
 	polished = minimize(objective, rough.x, method="L-BFGS-B", bounds=bounds)

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 from crm_extension.customer_value.engine.bgnbd import purchase_summary
-from crm_extension.customer_value.engine.dates import as_date
+from crm_extension.customer_value.engine.dates import DAYS_PER_WEEK, as_date
 from crm_extension.customer_value.engine.rfm import RfmValues, rfm_values
 
 K = TypeVar("K", bound=Hashable)
@@ -37,6 +37,23 @@ class RepeatSummary:
 	recency_weeks: float  # t_x: first to last purchase
 	age_weeks: float  # T: first purchase to calibration end
 	repeat_margin_mean: float  # m_x: net margin per repeat purchase day; 0 when x = 0
+
+
+def repeat_summary_days(summary: RepeatSummary) -> tuple[int, int]:
+	"""``(days from the first to the last purchase, days from the first purchase to the calibration
+	end)``: whole numbers, for storing a summary exactly (``repeat_summary_from_days`` reads it back)."""
+	return round(summary.recency_weeks * DAYS_PER_WEEK), round(summary.age_weeks * DAYS_PER_WEEK)
+
+
+def repeat_summary_from_days(
+	frequency: int, first_to_last_days: int, first_to_end_days: int, repeat_margin_mean: float
+) -> RepeatSummary:
+	return RepeatSummary(
+		frequency=int(frequency),
+		recency_weeks=first_to_last_days / DAYS_PER_WEEK,
+		age_weeks=first_to_end_days / DAYS_PER_WEEK,
+		repeat_margin_mean=float(repeat_margin_mean),
+	)
 
 
 @dataclass(frozen=True)

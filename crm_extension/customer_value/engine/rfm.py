@@ -13,7 +13,12 @@ A transaction with a negative amount is a return; any other one (zero-value incl
 
 Scores 1-5 are quintiles across the customers that purchased in the window, from mid-rank percentiles
 (``scipy.stats.rankdata(method="average")``, percentile = (rank - 0.5) / n): equal values always get equal
-scores, and a population of one customer or of identical values scores 3. Recency scores in reverse
+scores, and a population of one customer or of identical values scores 3.
+
+A score only grows with the value, so a population is summed up by four cut values (``RfmCuts``): the
+score is 1 + the number of cuts the value reaches. ``quintile_cuts`` finds them from any sorted column
+(``SortedColumn``: in memory, or a database table the adapter queries), so customers can be scored a chunk
+at a time against a population that is never held in memory. Recency scores in reverse
 (most recent = 5). A monetary value <= 0 always scores M = 1. Customers without a purchase in the window
 score R = 1, F = 1, M = 1, whatever the rest of the population looks like.
 
@@ -34,10 +39,11 @@ Segments map R against FM = round-half-up((F + M) / 2); the 25 cells are covered
 	| Lost               | 1     | 1     |
 """
 
+import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from scipy.stats import rankdata
@@ -123,13 +129,88 @@ def rfm_values(transactions: Iterable[Sequence[Any]], as_of: date, window_days: 
 	return RfmValues(recency_days=recency, frequency=len(purchase_days), monetary=monetary)
 
 
+class SortedColumn(Protocol):
+	"""One population's values in ascending order (only what ``quintile_cuts`` asks of it)."""
+
+	def size(self) -> int: ...
+
+	def value_at(self, position: int) -> float:
+		"""The value at a 0-based position of the ascending order."""
+
+	def count_below_and_equal(self, value: float) -> tuple[int, int]:
+		"""How many values are smaller than ``value``, and how many equal it."""
+
+	def next_above(self, value: float) -> float | None:
+		"""The smallest value greater than ``value``; None when there is none."""
+
+
+@dataclass(frozen=True)
+class RfmCuts:
+	"""Per dimension, the smallest population value reaching each score 2..5 (``inf``: not reached).
+	Recency cuts are on ``-recency_days``, so that more recent is higher."""
+
+	recency: tuple[float, ...]
+	frequency: tuple[float, ...]
+	monetary: tuple[float, ...]
+
+
+class InMemoryColumn:
+	"""``SortedColumn`` over values held in memory."""
+
+	def __init__(self, values: Sequence[float] | np.ndarray):
+		self.values = np.sort(np.asarray(values, dtype=float))
+
+	def size(self) -> int:
+		return int(self.values.size)
+
+	def value_at(self, position: int) -> float:
+		return float(self.values[position])
+
+	def count_below_and_equal(self, value: float) -> tuple[int, int]:
+		below = int(np.searchsorted(self.values, value, side="left"))
+		return below, int(np.searchsorted(self.values, value, side="right")) - below
+
+	def next_above(self, value: float) -> float | None:
+		position = int(np.searchsorted(self.values, value, side="right"))
+		return float(self.values[position]) if position < self.values.size else None
+
+
 def quintile_scores(values: Sequence[float] | np.ndarray) -> np.ndarray:
 	"""Scores 1-5 (higher value, higher score) from mid-rank percentiles; ties share a score."""
 	values = np.asarray(values, dtype=float)
 	if values.size == 0:
 		return np.zeros(0, dtype=int)
-	percentiles = (rankdata(values, method="average") - 0.5) / values.size
-	return np.clip(1 + np.floor(5 * percentiles), 1, 5).astype(int)
+	return _score_of_rank(rankdata(values, method="average"), values.size).astype(int)
+
+
+def quintile_cuts(column: SortedColumn) -> tuple[float, ...]:
+	"""The four cut values of a population: ``score_from_cuts(v, cuts)`` equals ``quintile_scores`` of
+	``v`` within it. A few lookups per cut, whatever the population's size.
+
+	The first value scoring at least ``k + 1`` is the value at position ⌊k·n/5⌋ or, when that value's tie
+	group scores lower, the next distinct value (every earlier group scores below ``k + 1``)."""
+	n = column.size()
+	cuts = []
+	for level in range(1, 5):
+		value = column.value_at(min(n - 1, level * n // 5)) if n else None
+		while value is not None and _score_of_value(column, value, n) < level + 1:
+			value = column.next_above(value)
+		cuts.append(math.inf if value is None else value)
+	return tuple(cuts)
+
+
+def score_from_cuts(value: float, cuts: Sequence[float]) -> int:
+	return 1 + sum(1 for cut in cuts if value >= cut)
+
+
+def _score_of_value(column: SortedColumn, value: float, n: int) -> int:
+	below, equal = column.count_below_and_equal(value)
+	return int(_score_of_rank(below + (equal + 1) / 2, n))
+
+
+def _score_of_rank(rank, n: int):
+	"""Score of a (mid-)rank among n values; shared by both ways of scoring so they agree to the bit."""
+	return np.clip(1 + np.floor(5 * ((rank - 0.5) / n)), 1, 5)
 
 
 def rfm_segment(r_score: int, f_score: int, m_score: int) -> str:
@@ -137,14 +218,30 @@ def rfm_segment(r_score: int, f_score: int, m_score: int) -> str:
 	return _SEGMENT_GRID[5 - fm_score][r_score - 1]
 
 
-def score_rfm(values_by_customer: Mapping[K, RfmValues]) -> dict[K, RfmScore]:
-	"""Quintile scores and segments across the population given (one call scores everyone together)."""
-	active = {key: values for key, values in values_by_customer.items() if values.frequency > 0}
-	r_scores = quintile_scores([-values.recency_days for values in active.values()])
-	f_scores = quintile_scores([values.frequency for values in active.values()])
-	m_scores = quintile_scores([values.monetary for values in active.values()])
-	scores = dict(zip(active, zip(r_scores, f_scores, m_scores, strict=True), strict=True))
-	return {key: _scored(values, *scores.get(key, (1, 1, 1))) for key, values in values_by_customer.items()}
+def score_rfm(values_by_customer: Mapping[K, RfmValues], cuts: RfmCuts | None = None) -> dict[K, RfmScore]:
+	"""Quintile scores and segments: against ``cuts`` of the whole population when given (a chunk at a
+	time), else across the customers given (one call scores everyone together)."""
+	cuts = cuts or population_cuts(values_by_customer.values())
+	return {key: _scored(values, *_scores(values, cuts)) for key, values in values_by_customer.items()}
+
+
+def population_cuts(population: Iterable[RfmValues]) -> RfmCuts:
+	active = [values for values in population if values.frequency > 0]
+	return RfmCuts(
+		recency=quintile_cuts(InMemoryColumn([-values.recency_days for values in active])),
+		frequency=quintile_cuts(InMemoryColumn([values.frequency for values in active])),
+		monetary=quintile_cuts(InMemoryColumn([values.monetary for values in active])),
+	)
+
+
+def _scores(values: RfmValues, cuts: RfmCuts) -> tuple[int, int, int]:
+	if values.frequency <= 0:
+		return 1, 1, 1
+	return (
+		score_from_cuts(-values.recency_days, cuts.recency),
+		score_from_cuts(values.frequency, cuts.frequency),
+		score_from_cuts(values.monetary, cuts.monetary),
+	)
 
 
 def compute_rfm(

@@ -1,8 +1,9 @@
 """Top-level facade: invoice facts in, per-customer value results and model parameters out.
 
 One call: ``score_customers(facts_by_customer, as_of, settings)``.
-Chunked: ``summarize_customer(facts, as_of, window_days)`` per customer (history module), keep the small
-summaries, then ``fit_value_model(histories, settings)`` and ``score_histories(histories, model, settings)``.
+Chunked, in bounded memory: ``summarize_customer(facts, as_of, window_days)`` per customer (history
+module), each summary added to a ``FitSample``, then ``fit_sampled_model(sample, settings)``; RFM cuts of
+the population (``rfm.quintile_cuts``) and ``score_histories(chunk, model, settings, rfm_cuts)`` per chunk.
 
 The model is fitted on all history up to ``as_of`` and predicts forward from ``as_of``. When the data
 cannot support it (fewer than ``min_repeat_customers`` repeat customers, or fewer with a positive
@@ -27,8 +28,9 @@ from crm_extension.customer_value.engine.clv import (
 	retention_proxy,
 )
 from crm_extension.customer_value.engine.dates import DAYS_PER_WEEK, WEEKS_PER_MONTH
+from crm_extension.customer_value.engine.fit_sample import FitSample
 from crm_extension.customer_value.engine.history import CustomerHistory, summarize_customers
-from crm_extension.customer_value.engine.rfm import RfmScore, score_rfm
+from crm_extension.customer_value.engine.rfm import RfmCuts, RfmScore, score_rfm
 from crm_extension.i18n import N_
 
 K = TypeVar("K", bound=Hashable)
@@ -103,15 +105,19 @@ class ValueScores(Generic[K]):
 def fit_value_model(
 	histories: Mapping[Any, CustomerHistory], settings: ValueSettings = ValueSettings()
 ) -> ValueModel:
-	repeats = [h.repeat for h in histories.values() if h.repeat is not None]
-	x = np.array([s.frequency for s in repeats], dtype=float)
-	t_x = np.array([s.recency_weeks for s in repeats], dtype=float)
-	T = np.array([s.age_weeks for s in repeats], dtype=float)
-	m_x = np.array([s.repeat_margin_mean for s in repeats], dtype=float)
-	if np.count_nonzero(x > 0) < settings.min_repeat_customers:
+	"""Fit on every purchaser given (see ``fit_sampled_model`` for a recompute that streams customers)."""
+	sample = FitSample(capacity=max(len(histories), 1))
+	for history in histories.values():
+		sample.add(history.repeat)
+	return fit_sampled_model(sample, settings)
+
+
+def fit_sampled_model(sample: FitSample, settings: ValueSettings = ValueSettings()) -> ValueModel:
+	if sample.repeat_customers < settings.min_repeat_customers:
 		return ValueModel(None, None, TOO_FEW_REPEAT_CUSTOMERS)
-	if np.count_nonzero((x > 0) & (m_x > 0)) < settings.min_repeat_customers:
+	if sample.margin_repeat_customers < settings.min_repeat_customers:
 		return ValueModel(None, None, TOO_FEW_MARGIN_CUSTOMERS)
+	x, t_x, T, m_x = sample.arrays()
 	purchase_fit = bgnbd.fit_bgnbd(x, t_x, T)
 	if not purchase_fit.converged:
 		return ValueModel(None, None, PURCHASE_MODEL_FAILED)
@@ -122,10 +128,15 @@ def fit_value_model(
 
 
 def score_histories(
-	histories: Mapping[K, CustomerHistory], model: ValueModel, settings: ValueSettings = ValueSettings()
+	histories: Mapping[K, CustomerHistory],
+	model: ValueModel,
+	settings: ValueSettings = ValueSettings(),
+	rfm_cuts: RfmCuts | None = None,
 ) -> dict[K, CustomerValue]:
+	"""RFM scores are against ``rfm_cuts`` of the whole population when a chunk is scored, else across
+	the histories given."""
 	keys = list(histories)
-	rfm = score_rfm({key: histories[key].rfm for key in keys})
+	rfm = score_rfm({key: histories[key].rfm for key in keys}, rfm_cuts)
 	predict = _fallback_predictions if model.is_fallback else _model_predictions
 	predictions = predict([histories[key] for key in keys], model, settings)
 	return {

@@ -7,10 +7,14 @@ by the customer key (as text) ascending; each gets the best-ranked rule they qua
 qualifies for none gets the lowest-ranked tier, so every customer gets exactly one tier. A share covers
 round-half-up(share × customers) positions. With ``demote_overdue`` set, customers listed as overdue
 drop one tier (never below the lowest).
+
+A share only needs the customer just past its last position: ``tier_cuts`` asks for those few customers
+(``key_at``: in memory, or a database query of the adapter), and ``tier_of`` then places any customer on
+its own, so a population can be tiered a chunk at a time.
 """
 
 import math
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -37,6 +41,15 @@ class TierRule:
 		)
 
 
+SortKey = tuple[float, str]
+
+
+@dataclass(frozen=True)
+class TierCuts:
+	rules: list[TierRule]  # by rank
+	share_ends: list[SortKey | None]  # per rule: the first customer past its share; None: nobody is
+
+
 def assign_tiers(
 	values: Mapping[K, float],
 	rules: Sequence[TierRule | Mapping[str, Any]],
@@ -44,25 +57,42 @@ def assign_tiers(
 	demote_overdue: bool = False,
 ) -> dict[K, str]:
 	"""Tier name per customer (see module docstring for the rules)."""
+	ordered_keys = sorted(values, key=lambda key: sort_key(values[key], key))
+	cuts = tier_cuts(rules, len(ordered_keys), lambda i: sort_key(values[ordered_keys[i]], ordered_keys[i]))
+	return {key: tier_of(cuts, values[key], key, key in overdue, demote_overdue) for key in values}
+
+
+def sort_key(value: float | None, key: Hashable) -> SortKey:
+	"""Customers in tier order: highest value first, ties by the key as text."""
+	return (-_sortable(value), str(key))
+
+
+def tier_cuts(
+	rules: Sequence[TierRule | Mapping[str, Any]], total: int, key_at: Callable[[int], SortKey]
+) -> TierCuts:
+	"""``key_at(position)``: sort key of the customer at a 0-based position of the tier order."""
 	ordered_rules = _validated_rules(rules)
-	ordered_keys = sorted(values, key=lambda key: (-_sortable(values[key]), str(key)))
-	total = len(ordered_keys)
-	tiers = {}
-	for position, key in enumerate(ordered_keys):
-		index = _tier_index(ordered_rules, position, values[key], total)
-		if demote_overdue and key in overdue:
-			index = min(index + 1, len(ordered_rules) - 1)
-		tiers[key] = ordered_rules[index].name
-	return tiers
+	ends = []
+	for rule in ordered_rules:
+		end = None if rule.share is None else _share_positions(rule.share, total)
+		ends.append(key_at(end) if end is not None and end < total else None)
+	return TierCuts(ordered_rules, ends)
 
 
-def _tier_index(rules: list[TierRule], position: int, value: float, total: int) -> int:
-	for index, rule in enumerate(rules):
-		within_share = rule.share is None or position < _share_positions(rule.share, total)
+def tier_of(cuts: TierCuts, value: float | None, key: Hashable, overdue: bool, demote_overdue: bool) -> str:
+	index = _tier_index(cuts, sort_key(value, key), value)
+	if demote_overdue and overdue:
+		index = min(index + 1, len(cuts.rules) - 1)
+	return cuts.rules[index].name
+
+
+def _tier_index(cuts: TierCuts, customer: SortKey, value: float | None) -> int:
+	for index, (rule, end) in enumerate(zip(cuts.rules, cuts.share_ends, strict=True)):
+		within_share = rule.share is None or end is None or customer < end
 		above_threshold = rule.min_value is None or _sortable(value) >= rule.min_value
 		if within_share and above_threshold:
 			return index
-	return len(rules) - 1
+	return len(cuts.rules) - 1
 
 
 def _share_positions(share: float, total: int) -> int:
