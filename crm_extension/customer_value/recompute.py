@@ -1,29 +1,33 @@
 """Recompute customer value for every customer of a company: nightly, on demand, or replaying a past date.
 
-Pass 1 reads invoices and payments one chunk of customers at a time (`sources`) and keeps only the
-engine's small per-customer summary. The model is fitted once on all summaries, every customer is scored
-and tiered (RFM quintiles and tier shares are population-wide), and only then is anything written:
+Memory stays bounded by the chunk size, whatever the number of customers: the run's population lives in
+its Customer Value Snapshot rows (``snapshot_store``), not in Python.
 
-- one Customer Value Snapshot per customer (bulk inserts; a recompute for the same company and date
-  replaces that date's snapshots);
-- the value fields on the Customer, copied from those snapshots by one UPDATE … JOIN, only when
-  ``as_of`` is today and the company is the one in Customer Value Settings (replaying the past, or
-  scoring another company, writes history, not the Customer's current view);
-- the Customer Group of customers whose tier names one (also a set-based UPDATE; the Customer's
-  ``modified`` is kept, as these are computed values, not edits);
-- the run's model and counts on Customer Value Settings.
+1. Stage: a chunk of customers at a time, read invoices and payments (``sources``), summarise each
+   customer (engine) and insert one snapshot row with its metrics and the model's inputs; the model's fit
+   data goes into a bounded ``FitSample``. (A recompute for the same company and date replaces that date's
+   snapshots.)
+2. Fit the value model on the sample; find the RFM cut values of the population from the staged rows.
+3. Score: a chunk of staged rows at a time, score against the model and the cuts, update the rows.
+4. Tier: find the customers at the tier share cuts, then place each staged row in its tier.
+5. Copy the values to the Customer by one UPDATE … JOIN, only when ``as_of`` is today and the company is
+   the one in Customer Value Settings (replaying the past, or scoring another company, writes history,
+   not the Customer's current view); move customers whose tier names a Customer Group to it (also
+   set-based; the Customer's ``modified`` is kept, as these are computed values, not edits); record the
+   run's model and counts on Customer Value Settings.
 
 One recompute runs at a time per site (a database named lock, so it holds across workers and hosts); a
-second one started meanwhile waits a few seconds, then is refused. The writes run inside one savepoint:
-if any fails, all are rolled back and the previous tiers stay (the job's own transaction is rolled back by
-the worker too). No commit happens here.
+second one started meanwhile waits a few seconds, then is refused. All writes run inside one savepoint:
+if any step fails, everything is rolled back and the previous tiers and snapshots stay (the job's own
+transaction is rolled back by the worker too). No commit happens here.
 """
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import frappe
@@ -40,14 +44,31 @@ from crm_extension.customer_value.doctype.customer_value_tier.customer_value_tie
 	get_tier_rules,
 	get_tiers,
 )
-from crm_extension.customer_value.engine.history import CustomerHistory, summarize_customer
+from crm_extension.customer_value.engine.fit_sample import FitSample
+from crm_extension.customer_value.engine.history import (
+	CustomerHistory,
+	repeat_summary_days,
+	repeat_summary_from_days,
+	summarize_customer,
+)
+from crm_extension.customer_value.engine.rfm import RfmCuts, RfmValues, quintile_cuts
 from crm_extension.customer_value.engine.scoring import (
 	CustomerValue,
 	ValueModel,
-	fit_value_model,
+	ValueSettings,
+	fit_sampled_model,
 	score_histories,
 )
-from crm_extension.customer_value.engine.tiers import assign_tiers
+from crm_extension.customer_value.engine.tiers import tier_cuts, tier_of
+from crm_extension.customer_value.snapshot_store import (
+	SNAPSHOT,
+	SnapshotColumn,
+	delete_snapshots,
+	insert_rows,
+	staged_chunks,
+	tier_order_key_at,
+	update_rows,
+)
 from crm_extension.customer_value.sources import (
 	PaymentBehaviour,
 	load_invoice_facts,
@@ -59,36 +80,53 @@ CHUNK_SIZE = 2000
 JOB_TIMEOUT = 4 * 60 * 60
 LOCK_WAIT_SECONDS = 10
 SAVEPOINT = "customer_value_recompute"
-SNAPSHOT = "Customer Value Snapshot"
 PREDICTIONS_NOT_FINITE = N_("The value model gave no finite prediction for some customers")
 NO_PAYMENTS = PaymentBehaviour(avg_days_to_pay=None, overdue_amount=0.0)
 
-SNAPSHOT_FIELDS = (
+STAGED_FIELDS = (
 	"name",
 	"customer",
 	"as_of",
 	"company",
 	"recompute_id",
-	"value_tier",
-	"rfm_segment",
-	"r_score",
-	"f_score",
-	"m_score",
-	"is_fallback",
+	"has_purchased",
 	"recency_days",
 	"purchase_count",
 	"monetary_value",
 	"gross_margin",
-	"predicted_clv",
-	"probability_alive",
-	"expected_purchases",
-	"expected_purchases_90d",
+	"repeat_purchases",
+	"first_to_last_purchase_days",
+	"first_purchase_to_as_of_days",
+	"repeat_margin_mean",
 	"avg_days_to_pay",
 	"overdue_amount",
 	"owner",
 	"modified_by",
 	"creation",
 	"modified",
+)
+HISTORY_FIELDS = (
+	"has_purchased",
+	"recency_days",
+	"purchase_count",
+	"monetary_value",
+	"gross_margin",
+	"repeat_purchases",
+	"first_to_last_purchase_days",
+	"first_purchase_to_as_of_days",
+	"repeat_margin_mean",
+)
+SCORE_FIELDS = (
+	"name",
+	"rfm_segment",
+	"r_score",
+	"f_score",
+	"m_score",
+	"is_fallback",
+	"predicted_clv",
+	"probability_alive",
+	"expected_purchases",
+	"expected_purchases_90d",
 )
 
 
@@ -97,13 +135,11 @@ class RecomputeRun:
 	recompute_id: str
 	company: str
 	as_of: date
-	customers: list[str]
-	histories: dict[str, CustomerHistory]
-	payments: dict[str, PaymentBehaviour]
+	customers: Sequence[str] | None  # None: every Customer, read a chunk at a time
+	chunk_size: int
+	staged: int = 0  # rows staged so far; numbers the snapshot names "<recompute_id>-<n>"
 	model: ValueModel | None = None
-	scores: dict[str, CustomerValue] | None = None
-	tiers: dict[str, str] | None = None
-	snapshots_written: int = 0  # numbers the snapshot names of this run: "<recompute_id>-<n>"
+	tiers: Counter = field(default_factory=Counter)
 	updates_customers: bool = False
 
 
@@ -142,33 +178,38 @@ def recompute(
 		recompute_id=frappe.generate_hash(length=12),
 		company=settings_company(settings, company),
 		as_of=_as_of(as_of),
-		customers=list(customers) if customers is not None else _all_customers(),
-		histories={},
-		payments={},
+		customers=customers,
+		chunk_size=max(int(chunk_size), 1),
 	)
 	run.updates_customers = run.as_of == getdate(nowdate()) and run.company == settings_company(settings)
 	with one_run_at_a_time():
-		return _recompute(run, settings, chunk_size)
+		frappe.db.savepoint(SAVEPOINT)
+		try:
+			result = _recompute(run, settings)
+		except Exception:
+			frappe.db.rollback(save_point=SAVEPOINT)
+			raise
+		frappe.db.release_savepoint(SAVEPOINT)
+		return result
 
 
-def _recompute(run: RecomputeRun, settings, chunk_size: int) -> dict:
+def _recompute(run: RecomputeRun, settings) -> dict:
 	tiers = get_tiers()
-	rules = get_tier_rules(tiers)
 	config = value_settings(settings)
 
-	_summarise(run, config.rfm_window_days, chunk_size)
-	_progress(80, _("Fitting the value model"))
-	run.model = fit_value_model(run.histories, config)
-	run.scores = score_histories(run.histories, run.model, config)
-	if not run.model.is_fallback and not _all_finite(run.scores):
+	sample = _stage(run, config.rfm_window_days)
+	_progress(60, _("Fitting the value model"))
+	run.model = fit_sampled_model(sample, config)
+	cuts = rfm_cuts(run.recompute_id)
+	if not _score(run, config, cuts):
 		# A fit at the edge of the parameter space can overflow for some customers: use the fallback.
 		run.model = ValueModel(None, None, PREDICTIONS_NOT_FINITE)
-		run.scores = score_histories(run.histories, run.model, config)
-	overdue = {name for name, payment in run.payments.items() if payment.overdue_amount > 0}
-	values = {name: score.predicted_clv for name, score in run.scores.items()}
-	run.tiers = assign_tiers(values, rules, overdue, bool(settings.demote_overdue)) if values else {}
-
-	write_results(run, chunk_size)
+		_score(run, config, cuts)
+	_tier(run, get_tier_rules(tiers), bool(settings.demote_overdue))
+	if run.updates_customers:
+		_update_customers(run.recompute_id)
+		_sync_customer_groups(run.recompute_id)
+	_record_run(run)
 	_progress(100, _("Customer value is up to date"))
 	return summary(run, [tier["name"] for tier in tiers])
 
@@ -191,14 +232,6 @@ def lock_name() -> str:
 	return f"crm_customer_value_{frappe.conf.db_name}"[:64]
 
 
-def _all_finite(scores: dict[str, CustomerValue]) -> bool:
-	return all(
-		math.isfinite(value)
-		for score in scores.values()
-		for value in (score.predicted_clv, score.probability_alive, score.expected_purchases_90d)
-	)
-
-
 def _as_of(value: str | date | None) -> date:
 	today = getdate(nowdate())
 	as_of = getdate(value) if value else today
@@ -207,91 +240,70 @@ def _as_of(value: str | date | None) -> date:
 	return as_of
 
 
-def _all_customers() -> list[str]:
-	return frappe.get_all("Customer", pluck="name", order_by="name")
+def customer_chunks(run: RecomputeRun) -> Iterator[Sequence[str]]:
+	if run.customers is not None:
+		for start in range(0, len(run.customers), run.chunk_size):
+			yield run.customers[start : start + run.chunk_size]
+	else:
+		yield from _all_customer_chunks(run.chunk_size)
 
 
-def chunks(names: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-	for start in range(0, len(names), max(size, 1)):
-		yield names[start : start + size]
+def _all_customer_chunks(size: int) -> Iterator[list[str]]:
+	last = ""
+	while names := frappe.get_all(
+		"Customer", filters={"name": (">", last)}, pluck="name", order_by="name", limit=size
+	):
+		yield names
+		last = names[-1]
 
 
-def _summarise(run: RecomputeRun, window_days: int, chunk_size: int):
-	"""Pass 1: one invoice query and two payment queries per chunk; only summaries are kept."""
-	total = len(run.customers)
-	for done, chunk in enumerate(chunks(run.customers, chunk_size)):
-		facts = load_invoice_facts(chunk, run.company, run.as_of)
-		for name in chunk:
-			run.histories[name] = summarize_customer(facts.get(name, ()), run.as_of, window_days)
-		run.payments.update(load_payment_behaviour(chunk, run.company, run.as_of))
-		read = min((done + 1) * chunk_size, total)
-		_progress(75 * read / total, _("Read the sales of {0} of {1} customers").format(read, total))
+def _customer_count(run: RecomputeRun) -> int:
+	return len(run.customers) if run.customers is not None else frappe.db.count("Customer")
 
 
-def write_results(run: RecomputeRun, chunk_size: int = CHUNK_SIZE):
-	"""All writes of a run, all or nothing (see module docstring)."""
-	frappe.db.savepoint(SAVEPOINT)
-	try:
-		for done, chunk in enumerate(chunks(run.customers, chunk_size)):
-			_replace_snapshots(run, chunk)
-			written = min((done + 1) * chunk_size, len(run.customers))
-			_progress(80 + 15 * written / len(run.customers), _("Writing customer value"))
-		if run.updates_customers:
-			_update_customers(run.recompute_id)
-			_sync_customer_groups(run.recompute_id)
-		_record_run(run)
-	except Exception:
-		frappe.db.rollback(save_point=SAVEPOINT)
-		raise
-	frappe.db.release_savepoint(SAVEPOINT)
+# --- 1. stage ----------------------------------------------------------------------------------------
 
 
-def _replace_snapshots(run: RecomputeRun, chunk: Sequence[str]):
-	snapshot = frappe.qb.DocType(SNAPSHOT)
-	frappe.qb.from_(snapshot).delete().where(
-		(snapshot.company == run.company) & (snapshot.as_of == run.as_of) & snapshot.customer.isin(chunk)
-	).run()
+def _stage(run: RecomputeRun, window_days: int) -> FitSample:
+	"""One invoice query and one payment query per chunk; one snapshot row per customer."""
+	sample, total = FitSample(), max(_customer_count(run), 1)
 	now, user = now_datetime(), frappe.session.user
-	insert_rows(SNAPSHOT, SNAPSHOT_FIELDS, [_snapshot_row(run, name, now, user) for name in chunk])
+	for chunk in customer_chunks(run):
+		facts = load_invoice_facts(chunk, run.company, run.as_of)
+		payments = load_payment_behaviour(chunk, run.company, run.as_of)
+		rows = []
+		for name in chunk:
+			history = summarize_customer(facts.pop(name, ()), run.as_of, window_days)
+			sample.add(history.repeat)
+			rows.append(_staged_row(run, name, history, payments.get(name, NO_PAYMENTS), now, user))
+		delete_snapshots(run.company, run.as_of, chunk)
+		insert_rows(SNAPSHOT, STAGED_FIELDS, rows)
+		_progress(
+			60 * min(run.staged, total) / total,
+			_("Read the sales of {0} of {1} customers").format(run.staged, total),
+		)
+	return sample
 
 
-def insert_rows(doctype: str, fields: Sequence[str], rows: list[tuple]):
-	"""One multi-row INSERT with driver-escaped values. (``frappe.db.bulk_insert`` builds the same
-	statement through pypika, which at tens of thousands of snapshots cost more than the database did.)"""
-	if not rows:
-		return
-	columns = ", ".join(f"`{field}`" for field in fields)
-	placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-	frappe.db.sql(
-		f"INSERT INTO `tab{doctype}` ({columns}) VALUES {', '.join([placeholders] * len(rows))}",
-		[value for row in rows for value in row],
-	)
-
-
-def _snapshot_row(run: RecomputeRun, name: str, now, user: str) -> tuple:
-	score = run.scores[name]
-	payment = run.payments.get(name, NO_PAYMENTS)
-	run.snapshots_written += 1
+def _staged_row(run: RecomputeRun, name: str, history: CustomerHistory, payment, now, user) -> tuple:
+	run.staged += 1
+	repeat = history.repeat
+	first_to_last, first_to_as_of = repeat_summary_days(repeat) if repeat else (0, 0)
 	return (
-		f"{run.recompute_id}-{run.snapshots_written}",
+		f"{run.recompute_id}-{run.staged}",
 		name,
 		run.as_of,
 		run.company,
 		run.recompute_id,
-		run.tiers.get(name),
-		score.segment,
-		score.r_score,
-		score.f_score,
-		score.m_score,
-		int(score.is_fallback),
-		score.recency_days or 0,
-		score.frequency,
-		score.monetary,
-		run.histories[name].window_margin,
-		score.predicted_clv,
-		100 * score.probability_alive,
-		score.expected_purchases,
-		score.expected_purchases_90d,
+		int(repeat is not None),
+		history.rfm.recency_days or 0,
+		history.rfm.frequency,
+		history.rfm.monetary,
+		history.window_margin,
+		repeat.frequency if repeat else 0,
+		first_to_last,
+		first_to_as_of,
+		repeat.repeat_margin_mean if repeat else 0,
 		payment.avg_days_to_pay or 0,
 		payment.overdue_amount,
 		user,
@@ -299,6 +311,97 @@ def _snapshot_row(run: RecomputeRun, name: str, now, user: str) -> tuple:
 		now,
 		now,
 	)
+
+
+# --- 2. score ----------------------------------------------------------------------------------------
+
+
+def rfm_cuts(recompute_id: str) -> RfmCuts:
+	"""The population's RFM cut values, asked of the staged rows (recency on -days: recent is high)."""
+	return RfmCuts(
+		recency=quintile_cuts(SnapshotColumn(recompute_id, "-recency_days")),
+		frequency=quintile_cuts(SnapshotColumn(recompute_id, "purchase_count")),
+		monetary=quintile_cuts(SnapshotColumn(recompute_id, "monetary_value")),
+	)
+
+
+def _score(run: RecomputeRun, config: ValueSettings, cuts: RfmCuts) -> bool:
+	"""Score every staged row; False (rows half-scored, to be scored again) on a non-finite prediction."""
+	for done, rows in enumerate(staged_chunks(run.recompute_id, HISTORY_FIELDS, run.chunk_size), 1):
+		scores = score_histories({row.name: staged_history(row) for row in rows}, run.model, config, cuts)
+		if not run.model.is_fallback and not _all_finite(scores):
+			return False
+		update_rows(SCORE_FIELDS, [_score_row(name, score) for name, score in scores.items()])
+		_progress(
+			60 + 20 * min(done * run.chunk_size, run.staged) / max(run.staged, 1), _("Scoring customers")
+		)
+	return True
+
+
+def staged_history(row) -> CustomerHistory:
+	purchased = bool(row.has_purchased)
+	repeat = repeat_summary_from_days(
+		row.repeat_purchases,
+		row.first_to_last_purchase_days,
+		row.first_purchase_to_as_of_days,
+		float(row.repeat_margin_mean),
+	)
+	return CustomerHistory(
+		repeat=repeat if purchased else None,
+		rfm=RfmValues(
+			recency_days=row.recency_days if purchased else None,
+			frequency=row.purchase_count,
+			monetary=float(row.monetary_value),
+		),
+		window_margin=float(row.gross_margin),
+	)
+
+
+def _all_finite(scores: dict[str, CustomerValue]) -> bool:
+	return all(
+		math.isfinite(value)
+		for score in scores.values()
+		for value in (score.predicted_clv, score.probability_alive, score.expected_purchases_90d)
+	)
+
+
+def _score_row(name: str, score: CustomerValue) -> tuple:
+	return (
+		name,
+		score.segment,
+		score.r_score,
+		score.f_score,
+		score.m_score,
+		int(score.is_fallback),
+		score.predicted_clv,
+		100 * score.probability_alive,
+		score.expected_purchases,
+		score.expected_purchases_90d,
+	)
+
+
+# --- 3. tier -----------------------------------------------------------------------------------------
+
+
+def _tier(run: RecomputeRun, rules: list, demote_overdue: bool):
+	if not run.staged:
+		return
+	cuts = tier_cuts(rules, run.staged, tier_order_key_at(run.recompute_id))
+	fields = ("customer", "predicted_clv", "overdue_amount")
+	for done, rows in enumerate(staged_chunks(run.recompute_id, fields, run.chunk_size), 1):
+		tiers = [
+			(
+				row.name,
+				tier_of(cuts, float(row.predicted_clv), row.customer, row.overdue_amount > 0, demote_overdue),
+			)
+			for row in rows
+		]
+		run.tiers.update(tier for _name, tier in tiers)
+		update_rows(("name", "value_tier"), tiers)
+		_progress(80 + 15 * min(done * run.chunk_size, run.staged) / run.staged, _("Assigning value tiers"))
+
+
+# --- 4. copy to the Customer ---------------------------------------------------------------------------
 
 
 def _update_customers(recompute_id: str):
@@ -343,7 +446,7 @@ def _record_run(run: RecomputeRun):
 		{
 			"last_recompute_on": now_datetime(),
 			"last_as_of": run.as_of,
-			"customers_scored": len(run.customers),
+			"customers_scored": run.staged,
 			"model_status": _model_status(run.model),
 			"model_parameters": json.dumps(run.model.params(), indent=1),
 		},
@@ -357,14 +460,11 @@ def _model_status(model: ValueModel) -> str:
 
 
 def summary(run: RecomputeRun, tier_names: list[str]) -> dict:
-	counts = dict.fromkeys(tier_names, 0)
-	for tier in run.tiers.values():
-		counts[tier] = counts.get(tier, 0) + 1
 	return {
-		"customers": len(run.customers),
+		"customers": run.staged,
 		"as_of": str(run.as_of),
 		"company": run.company,
-		"tiers": counts,
+		"tiers": {**dict.fromkeys(tier_names, 0), **run.tiers},
 		"model": run.model.params(),
 		"fallback_reason": _(run.model.fallback_reason) if run.model.is_fallback else None,
 	}

@@ -12,7 +12,8 @@ _LOG_BOUND = 15.0
 def minimize_from_starts(
 	objective: Callable[[np.ndarray], float], starts: Sequence[Sequence[float]]
 ) -> OptimizeResult:
-	"""Nelder-Mead (robust to a poor start) polished by L-BFGS-B, from each start; best optimum wins."""
+	"""From each start L-BFGS-B, or where it fails Nelder-Mead (robust to a poor start) polished by
+	L-BFGS-B; the best optimum wins."""
 	results = [_minimize_from(objective, np.log(start)) for start in starts]
 	return min(results, key=lambda result: result.fun)
 

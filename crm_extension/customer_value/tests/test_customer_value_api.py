@@ -23,7 +23,7 @@ class TestCustomerValueAPI(CRMTestCase):
 				make_invoice(
 					customer, [(self.service, 1, 100 * (position + 1))], posting_date=days_ago(10 + 20 * days)
 				)
-		patcher = patch.object(recompute_module, "_all_customers", return_value=self.customers)
+		patcher = patch.object(recompute_module, "_all_customer_chunks", return_value=[self.customers])
 		patcher.start()
 		self.addCleanup(patcher.stop)
 		self.addCleanup(frappe.set_user, "Administrator")

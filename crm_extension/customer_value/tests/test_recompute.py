@@ -153,18 +153,18 @@ class TestRecompute(CRMTestCase):
 		real_score = recompute_module.score_histories
 		calls = []
 
-		def overflowing_then_real(histories, model, settings):
+		def overflowing_then_real(histories, model, settings, cuts):
 			calls.append(model)
-			scores = real_score(histories, ValueModel(None, None, "test"), settings)
+			scores = real_score(histories, ValueModel(None, None, "test"), settings, cuts)
 			if len(calls) == 1:
 				return {
 					name: dataclasses.replace(score, predicted_clv=math.nan) for name, score in scores.items()
 				}
-			return real_score(histories, model, settings)
+			return real_score(histories, model, settings, cuts)
 
 		fitted = ValueModel(bgnbd=object(), gamma_gamma=object())
 		with (
-			patch.object(recompute_module, "fit_value_model", return_value=fitted),
+			patch.object(recompute_module, "fit_sampled_model", return_value=fitted),
 			patch.object(recompute_module, "score_histories", side_effect=overflowing_then_real),
 		):
 			result = recompute(customers=self.customers)
@@ -182,7 +182,7 @@ class TestRecompute(CRMTestCase):
 
 	def test_nightly_job_recomputes_when_enabled(self):
 		self.set_settings(nightly_recompute=0)
-		with patch.object(recompute_module, "_all_customers", return_value=self.customers):
+		with patch.object(recompute_module, "_all_customer_chunks", return_value=[self.customers]):
 			nightly_recompute()
 			self.assertIsNone(self.tier(self.big))
 
