@@ -13,6 +13,7 @@ require_type_annotated_api_methods = True
 before_install = "crm_extension.setup.install.before_install"
 after_install = "crm_extension.setup.install.after_install"
 after_migrate = "crm_extension.setup.install.after_migrate"
+setup_wizard_complete = "crm_extension.setup.install.after_setup_wizard"
 before_uninstall = "crm_extension.setup.uninstall.before_uninstall"
 
 # The Frappe suite needs a completed ERPNext setup (company, fiscal year, defaults), as ERPNext's own tests do.

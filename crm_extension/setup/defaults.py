@@ -3,6 +3,9 @@
 They are inserted when missing and never overwritten: users edit them, and Frappe's fixture sync would
 delete and re-insert them on every migrate, undoing those edits.
 
+A playbook is inserted once the Sales Stages its steps name exist: ERPNext creates them in its setup
+wizard, which may run after the app is installed (the ``setup_wizard_complete`` hook inserts it then).
+
 Seed files are inserted only while their DocType has no record at all: value tiers are a set users
 re-rank, rename and delete, so a shipped tier must not come back (or clash on rank) on the next migrate.
 """
@@ -27,8 +30,10 @@ def insert_shipped_records():
 			for record in records:
 				insert_if_missing(record)
 	# Closing techniques, buyer personas and the default playbook, from sales_playbook/knowledge/.
+	stages = set(frappe.get_all("Sales Stage", pluck="name"))
 	for record in playbook_records():
-		insert_if_missing(record)
+		if {step.get("sales_stage") for step in record.get("steps", [])} <= stages:
+			insert_if_missing(record)
 
 
 def _records(relative_paths: tuple[str, ...]) -> list[dict]:

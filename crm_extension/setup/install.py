@@ -21,6 +21,10 @@ def after_install():
 	insert_shipped_records()
 
 
+def after_setup_wizard(args=None):
+	insert_shipped_records()  # the default playbook needs the Sales Stages the wizard has just made
+
+
 def after_migrate():
 	make_roles()
 	make_custom_fields()

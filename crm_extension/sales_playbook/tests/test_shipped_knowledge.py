@@ -1,9 +1,11 @@
 import re
+from unittest.mock import patch
 
 import frappe
 
 from crm_extension.sales_playbook.shipped import shipped_records
 from crm_extension.setup.defaults import insert_shipped_records
+from crm_extension.setup.install import after_setup_wizard
 from crm_extension.tests.utils import CRMTestCase
 
 PERSIAN = re.compile("[\u0600-\u06ff]")
@@ -49,6 +51,24 @@ class TestShippedKnowledge(CRMTestCase):
 
 		self.assertEqual(frappe.db.get_value("Closing Technique", "Summary", "description"), "Our own words")
 		self.assertEqual(len(shipped_records()), 12)
+
+	def test_a_playbook_waits_for_the_sales_stages_its_steps_name(self):
+		"""ERPNext makes its Sales Stages in the setup wizard, which may come after the app's install."""
+		playbook = next(record for record in shipped_records() if record["doctype"] == "Sales Playbook")
+		early = {**playbook, "name": "Playbook Before Setup", "title": "Playbook Before Setup"}
+		early["steps"] = [{**step, "sales_stage": "Stage The Wizard Makes Later"} for step in early["steps"]]
+
+		with patch("crm_extension.setup.defaults.playbook_records", return_value=[early]):
+			insert_shipped_records()
+			self.assertFalse(frappe.db.exists("Sales Playbook", early["name"]))
+
+			frappe.get_doc({"doctype": "Sales Stage", "stage_name": "Stage The Wizard Makes Later"}).insert()
+			after_setup_wizard()
+
+		self.assertTrue(frappe.db.exists("Sales Playbook", early["name"]))
+		self.assertIn(
+			"crm_extension.setup.install.after_setup_wizard", frappe.get_hooks("setup_wizard_complete")
+		)
 
 	def test_standard_records_cannot_be_deleted(self):
 		with self.assertRaises(frappe.ValidationError):
