@@ -556,10 +556,13 @@ def _seconds(function) -> float:
 def _phase_timers(phases: dict):
 	"""Times the phases of `recompute` by wrapping the module's own functions for the duration."""
 	wrapped = {
-		"read_and_summarise": "_summarise",
-		"fit_model": "fit_value_model",
-		"score": "score_histories",
-		"write": "write_results",
+		"stage_read_summarise_insert": "_stage",
+		"fit_model": "fit_sampled_model",
+		"rfm_cuts": "rfm_cuts",
+		"score_and_update": "_score",
+		"tier_and_update": "_tier",
+		"copy_to_customers": "_update_customers",
+		"sync_customer_groups": "_sync_customer_groups",
 	}
 	originals = {attribute: getattr(recompute_module, attribute) for attribute in wrapped.values()}
 

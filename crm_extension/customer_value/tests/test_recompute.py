@@ -6,8 +6,18 @@ import frappe
 from frappe.utils import getdate, nowdate
 
 from crm_extension.customer_value import recompute as recompute_module
-from crm_extension.customer_value.engine.scoring import ValueModel
+from crm_extension.customer_value.doctype.customer_value_settings.customer_value_settings import (
+	get_settings,
+	value_settings,
+)
+from crm_extension.customer_value.doctype.customer_value_tier.customer_value_tier import (
+	get_tier_rules,
+	get_tiers,
+)
+from crm_extension.customer_value.engine.scoring import ValueModel, score_customers
+from crm_extension.customer_value.engine.tiers import assign_tiers
 from crm_extension.customer_value.recompute import nightly_recompute, recompute
+from crm_extension.customer_value.sources import load_invoice_facts
 from crm_extension.customer_value.tests.factories import (
 	days_ago,
 	make_invoice,
@@ -197,14 +207,18 @@ class TestRecompute(CRMTestCase):
 
 
 class TestRecomputeWithAModel(CRMTestCase):
-	def test_enough_repeat_customers_fit_the_model_and_every_value_is_finite(self):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
 		service = make_item(is_stock_item=False)
-		customers = []
+		cls.customers = []
 		for days in simulated_purchase_days(customers=30, seed=6):
-			customers.append(make_customer().name)
+			cls.customers.append(make_customer().name)
 			for day in days:
-				make_invoice(customers[-1], [(service, 1, 100 + day % 50)], posting_date=days_ago(day))
+				make_invoice(cls.customers[-1], [(service, 1, 100 + day % 50)], posting_date=days_ago(day))
 
+	def test_enough_repeat_customers_fit_the_model_and_every_value_is_finite(self):
+		customers = self.customers
 		result = recompute(customers=customers)
 
 		snapshots = frappe.get_all(
@@ -217,6 +231,34 @@ class TestRecomputeWithAModel(CRMTestCase):
 		self.assertEqual(sum(result["tiers"].values()), 30)
 		self.assertTrue(all(0 <= row.probability_alive <= 100 for row in snapshots))
 		self.assertGreater(sum(row.predicted_clv for row in snapshots), 0)
+
+	def test_a_chunk_at_a_time_gives_what_the_engine_gives_for_everyone_at_once(self):
+		as_of = getdate(nowdate())
+		company = default_company()
+		facts = load_invoice_facts(self.customers, company, as_of)
+		expected = score_customers(
+			{name: facts.get(name, []) for name in self.customers}, as_of, value_settings(get_settings())
+		)
+		expected_tiers = assign_tiers(
+			{name: value.predicted_clv for name, value in expected.customers.items()},
+			get_tier_rules(get_tiers()),
+		)
+
+		recompute(customers=self.customers, company=company, chunk_size=4)
+
+		rows = frappe.get_all(
+			SNAPSHOT,
+			{"customer": ("in", self.customers), "as_of": as_of},
+			["customer", "value_tier", "rfm_segment", "r_score", "f_score", "m_score", "predicted_clv"],
+		)
+		self.assertEqual({row.customer: row.value_tier for row in rows}, expected_tiers)
+		for row in rows:
+			value = expected.customers[row.customer]
+			self.assertEqual(
+				(row.rfm_segment, row.r_score, row.f_score, row.m_score),
+				(value.segment, value.r_score, value.f_score, value.m_score),
+			)
+			self.assertAlmostEqual(row.predicted_clv, value.predicted_clv, places=4)
 
 
 class TestTiers(CRMTestCase):
