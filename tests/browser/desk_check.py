@@ -24,8 +24,11 @@ TABS = {
 }
 
 
-def screens(lead: str, customer: str = "", opportunity: str = "") -> list[tuple[str, str, str]]:
-	"""(name, path, selector that must be visible)."""
+def screens(
+	lead: str, customer: str = "", opportunity: str = ""
+) -> list[tuple[str, str, str | tuple[str, ...]]]:
+	"""(name, path, selector that must be visible, or several that all must be; the screenshot shows the
+	last)."""
 	return [
 		("workspace", "/app/crm-hub", "text=Your Shortcuts"),
 		("lead_timeline", f"/app/lead/{lead}", ".crm-activity-item"),
@@ -35,7 +38,16 @@ def screens(lead: str, customer: str = "", opportunity: str = "") -> list[tuple[
 		("activity_by_channel", "/app/query-report/Activity by Channel", ".dt-scrollable"),
 		("lead_score", f"/app/lead/{lead}", ".crm-score-factors"),
 		("lead_scoring_rules", "/app/lead-scoring-rule", ".list-row-container"),
-		("lead_scoring_settings", "/app/lead-scoring-settings", "[data-fieldname='grade_a_score'] input"),
+		(
+			"lead_scoring_settings",
+			"/app/lead-scoring-settings",
+			# The trained model's charts: the lift chart's bars and the calibration plot's lines (scrolled to).
+			(
+				"[data-fieldname='grade_a_score'] input",
+				"[data-fieldname='quality_html'] rect.bar:not([height='0'])",
+				"[data-fieldname='quality_html'] .line-graph-path",
+			),
+		),
 		(
 			"customer_value",
 			f"/app/customer/{customer}",
@@ -67,7 +79,7 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 			errors: list[str] = []
 			page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
 			login(page, base, fixtures)
-			for name, path, selector in screens(
+			for name, path, selectors in screens(
 				fixtures["lead"], fixtures.get("customer", ""), fixtures.get("opportunity", "")
 			):
 				errors.clear()
@@ -75,7 +87,8 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 				try:
 					if name in TABS:
 						page.get_by_role("tab", name=TABS[name]).click()
-					expect(page.locator(selector).first).to_be_visible(timeout=20_000)
+					for selector in (selectors,) if isinstance(selectors, str) else selectors:
+						expect(page.locator(selector).first).to_be_visible(timeout=20_000)
 					scroll_to(page.locator(selector).first)
 				except Exception as error:
 					failures.append(f"{size} {name}: {selector} not visible ({error.__class__.__name__})")
