@@ -486,9 +486,10 @@ def _phase_timers(phases: dict[str, float]):
 		"last_trend_points": "read_trend",
 		"_probabilities": "model_features_and_predict",
 		"_insert_trend": "write_trend",
+		"update_rows": "write_leads",
 	}
 	originals = {name: getattr(scoring, name) for name in names}
-	original_get_all, original_bulk_update = scoring.frappe.get_all, frappe.db.bulk_update
+	original_get_all = scoring.frappe.get_all
 
 	inside = []  # a timed step called from another (load_context's query) counts for the outer one
 
@@ -509,14 +510,12 @@ def _phase_timers(phases: dict[str, float]):
 	for name, phase in names.items():
 		setattr(scoring, name, timed(phase, originals[name]))
 	frappe.get_all = timed("read_leads_and_chunks", original_get_all)
-	frappe.db.bulk_update = timed("write_leads", original_bulk_update)
 	try:
 		yield
 	finally:
 		for name, function in originals.items():
 			setattr(scoring, name, function)
 		frappe.get_all = original_get_all
-		del frappe.db.bulk_update
 
 
 def memory_peak(chunks: int = MEMORY_CHUNKS) -> dict:

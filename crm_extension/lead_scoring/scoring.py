@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from crm_extension.bulk_sql import insert_rows, update_rows
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import feature_row
@@ -47,7 +48,7 @@ def score_leads(
 			trend.append(_trend_row(row.name, point))
 		if announce_grade_a(row.lead_grade, point.grade, age_in_days(row.creation, as_of)):
 			promoted.append(row)
-	frappe.db.bulk_update("Lead", updates, update_modified=False)
+	update_rows("Lead", STORED_FIELDS, [(name, *values) for name, values in updates.items()])
 	_insert_trend(trend)
 	for row in promoted:
 		on_grade_a(row, context)
@@ -107,25 +108,34 @@ def _probabilities(context: ScoringContext, rows, touches, as_of) -> dict[str, f
 	return {row.name: float(probability) for row, probability in zip(rows, predicted, strict=True)}
 
 
-def _stored_values(result: RuleScore, point: TrendPoint) -> dict:
-	return {
-		"lead_score": result.score,
-		"lead_grade": point.grade,
-		"conversion_probability": stored_probability(point.probability),
-		"score_breakdown": json.dumps(
-			[
-				{
-					"rule": contribution.label,
-					"points": round(contribution.points, 2),
-					"items": contribution.matched_items,
-					"latest_at": contribution.latest_at,
-				}
-				for contribution in result.breakdown
-			],
-			default=str,
-		),
-		"score_updated_on": point.at,
-	}
+STORED_FIELDS = (
+	"name",
+	"lead_score",
+	"lead_grade",
+	"conversion_probability",
+	"score_breakdown",
+	"score_updated_on",
+)
+
+
+def _stored_values(result: RuleScore, point: TrendPoint) -> tuple:
+	"""``STORED_FIELDS`` after the name."""
+	breakdown = [
+		{
+			"rule": contribution.label,
+			"points": round(contribution.points, 2),
+			"items": contribution.matched_items,
+			"latest_at": contribution.latest_at,
+		}
+		for contribution in result.breakdown
+	]
+	return (
+		result.score,
+		point.grade,
+		stored_probability(point.probability),
+		json.dumps(breakdown, default=str),
+		point.at,
+	)
 
 
 def stored_probability(probability: float | None) -> float:
@@ -137,21 +147,32 @@ def read_probability(percent: float | None) -> float | None:
 	return percent / 100 if percent else None
 
 
-def _trend_row(lead: str, point: TrendPoint) -> dict:
-	return {
-		"name": frappe.generate_hash(length=12),
-		"lead": lead,
-		"scored_on": point.at,
-		"score": point.score,
-		"conversion_probability": stored_probability(point.probability),
-		"grade": point.grade,
-	}
+TREND_FIELDS = (
+	"name",
+	"lead",
+	"scored_on",
+	"score",
+	"conversion_probability",
+	"grade",
+	"owner",
+	"modified_by",
+	"creation",
+	"modified",
+)
 
 
-def _insert_trend(rows: list[dict]):
-	if not rows:
-		return
+def _trend_row(lead: str, point: TrendPoint) -> tuple:
+	"""``TREND_FIELDS`` up to the grade."""
+	return (
+		frappe.generate_hash(length=12),
+		lead,
+		point.at,
+		point.score,
+		stored_probability(point.probability),
+		point.grade,
+	)
+
+
+def _insert_trend(rows: list[tuple]):
 	now, user = now_datetime(), frappe.session.user
-	fields = [*rows[0], "owner", "modified_by", "creation", "modified"]
-	values = [[*row.values(), user, user, now, now] for row in rows]
-	frappe.db.bulk_insert("Lead Score Log", fields, values)
+	insert_rows("Lead Score Log", TREND_FIELDS, [(*row, user, user, now, now) for row in rows])
