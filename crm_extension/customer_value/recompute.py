@@ -35,6 +35,7 @@ from frappe import _
 from frappe.utils import getdate, now_datetime, nowdate
 
 from crm_extension.api.errors import RetryLaterError
+from crm_extension.bulk_sql import insert_rows
 from crm_extension.customer_value.doctype.customer_value_settings.customer_value_settings import (
 	get_settings,
 	settings_company,
@@ -51,7 +52,7 @@ from crm_extension.customer_value.engine.history import (
 	repeat_summary_from_days,
 	summarize_customer,
 )
-from crm_extension.customer_value.engine.rfm import RfmCuts, RfmValues, quintile_cuts
+from crm_extension.customer_value.engine.rfm import CountedColumn, RfmCuts, RfmValues, quintile_cuts
 from crm_extension.customer_value.engine.scoring import (
 	CustomerValue,
 	ValueModel,
@@ -64,10 +65,11 @@ from crm_extension.customer_value.snapshot_store import (
 	SNAPSHOT,
 	SnapshotColumn,
 	delete_snapshots,
-	insert_rows,
+	has_snapshots,
+	set_tiers,
 	staged_chunks,
 	tier_order_key_at,
-	update_rows,
+	update_staged_rows,
 )
 from crm_extension.customer_value.sources import (
 	PaymentBehaviour,
@@ -80,8 +82,8 @@ CHUNK_SIZE = 2000
 JOB_TIMEOUT = 4 * 60 * 60
 LOCK_WAIT_SECONDS = 10
 SAVEPOINT = "customer_value_recompute"
-PREDICTIONS_NOT_FINITE = N_("The value model gave no finite prediction for some customers")
 NO_PAYMENTS = PaymentBehaviour(avg_days_to_pay=None, overdue_amount=0.0)
+PREDICTIONS_NOT_FINITE = N_("The value model gave no finite prediction for some customers")
 
 STAGED_FIELDS = (
 	"name",
@@ -138,6 +140,9 @@ class RecomputeRun:
 	customers: Sequence[str] | None  # None: every Customer, read a chunk at a time
 	chunk_size: int
 	staged: int = 0  # rows staged so far; numbers the snapshot names "<recompute_id>-<n>"
+	# The RFM population's recency (as -days) and frequency: histograms, bounded by the window's days.
+	recency_counts: Counter = field(default_factory=Counter)
+	frequency_counts: Counter = field(default_factory=Counter)
 	model: ValueModel | None = None
 	tiers: Counter = field(default_factory=Counter)
 	updates_customers: bool = False
@@ -200,7 +205,7 @@ def _recompute(run: RecomputeRun, settings) -> dict:
 	sample = _stage(run, config.rfm_window_days)
 	_progress(60, _("Fitting the value model"))
 	run.model = fit_sampled_model(sample, config)
-	cuts = rfm_cuts(run.recompute_id)
+	cuts = rfm_cuts(run)
 	if not _score(run, config, cuts):
 		# A fit at the edge of the parameter space can overflow for some customers: use the fallback.
 		run.model = ValueModel(None, None, PREDICTIONS_NOT_FINITE)
@@ -268,6 +273,7 @@ def _stage(run: RecomputeRun, window_days: int) -> FitSample:
 	"""One invoice query and one payment query per chunk; one snapshot row per customer."""
 	sample, total = FitSample(), max(_customer_count(run), 1)
 	now, user = now_datetime(), frappe.session.user
+	replaces = has_snapshots(run.company, run.as_of)  # a second run on one date (usually none)
 	for chunk in customer_chunks(run):
 		facts = load_invoice_facts(chunk, run.company, run.as_of)
 		payments = load_payment_behaviour(chunk, run.company, run.as_of)
@@ -275,8 +281,12 @@ def _stage(run: RecomputeRun, window_days: int) -> FitSample:
 		for name in chunk:
 			history = summarize_customer(facts.pop(name, ()), run.as_of, window_days)
 			sample.add(history.repeat)
+			if history.rfm.frequency > 0:
+				run.recency_counts[-history.rfm.recency_days] += 1
+				run.frequency_counts[history.rfm.frequency] += 1
 			rows.append(_staged_row(run, name, history, payments.get(name, NO_PAYMENTS), now, user))
-		delete_snapshots(run.company, run.as_of, chunk)
+		if replaces:
+			delete_snapshots(run.company, run.as_of, chunk)
 		insert_rows(SNAPSHOT, STAGED_FIELDS, rows)
 		_progress(
 			60 * min(run.staged, total) / total,
@@ -316,12 +326,13 @@ def _staged_row(run: RecomputeRun, name: str, history: CustomerHistory, payment,
 # --- 2. score ----------------------------------------------------------------------------------------
 
 
-def rfm_cuts(recompute_id: str) -> RfmCuts:
-	"""The population's RFM cut values, asked of the staged rows (recency on -days: recent is high)."""
+def rfm_cuts(run: RecomputeRun) -> RfmCuts:
+	"""The population's RFM cut values (recency on -days: recent is high): recency and frequency from the
+	staging histograms, the monetary value asked of the staged rows."""
 	return RfmCuts(
-		recency=quintile_cuts(SnapshotColumn(recompute_id, "-recency_days")),
-		frequency=quintile_cuts(SnapshotColumn(recompute_id, "purchase_count")),
-		monetary=quintile_cuts(SnapshotColumn(recompute_id, "monetary_value")),
+		recency=quintile_cuts(CountedColumn(run.recency_counts)),
+		frequency=quintile_cuts(CountedColumn(run.frequency_counts)),
+		monetary=quintile_cuts(SnapshotColumn(run.recompute_id, "monetary_value")),
 	)
 
 
@@ -331,7 +342,7 @@ def _score(run: RecomputeRun, config: ValueSettings, cuts: RfmCuts) -> bool:
 		scores = score_histories({row.name: staged_history(row) for row in rows}, run.model, config, cuts)
 		if not run.model.is_fallback and not _all_finite(scores):
 			return False
-		update_rows(SCORE_FIELDS, [_score_row(name, score) for name, score in scores.items()])
+		update_staged_rows(SCORE_FIELDS, [_score_row(name, score) for name, score in scores.items()])
 		_progress(
 			60 + 20 * min(done * run.chunk_size, run.staged) / max(run.staged, 1), _("Scoring customers")
 		)
@@ -389,15 +400,13 @@ def _tier(run: RecomputeRun, rules: list, demote_overdue: bool):
 	cuts = tier_cuts(rules, run.staged, tier_order_key_at(run.recompute_id))
 	fields = ("customer", "predicted_clv", "overdue_amount")
 	for done, rows in enumerate(staged_chunks(run.recompute_id, fields, run.chunk_size), 1):
-		tiers = [
-			(
-				row.name,
-				tier_of(cuts, float(row.predicted_clv), row.customer, row.overdue_amount > 0, demote_overdue),
-			)
-			for row in rows
-		]
-		run.tiers.update(tier for _name, tier in tiers)
-		update_rows(("name", "value_tier"), tiers)
+		names_by_tier: dict[str, list[str]] = {}
+		for row in rows:
+			overdue = row.overdue_amount > 0
+			tier = tier_of(cuts, float(row.predicted_clv), row.customer, overdue, demote_overdue)
+			names_by_tier.setdefault(tier, []).append(row.name)
+			run.tiers[tier] += 1
+		set_tiers(names_by_tier)
 		_progress(80 + 15 * min(done * run.chunk_size, run.staged) / run.staged, _("Assigning value tiers"))
 
 

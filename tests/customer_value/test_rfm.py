@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from crm_extension.customer_value.engine.rfm import (
 	SEGMENTS,
+	CountedColumn,
 	InMemoryColumn,
 	RfmValues,
 	compute_rfm,
@@ -190,3 +191,12 @@ def test_scoring_a_chunk_at_a_time_against_population_cuts_equals_scoring_everyo
 	for start in range(0, len(keys), chunk):
 		chunked.update(score_rfm({key: values[key] for key in keys[start : start + chunk]}, cuts))
 	assert chunked == score_rfm(values)
+
+
+@given(st.lists(st.integers(0, 30), max_size=80))
+def test_a_histogram_of_the_values_gives_the_same_cuts_as_the_values_themselves(values):
+	counts = {}
+	for value in values:
+		counts[-value] = counts.get(-value, 0) + 1
+	negated = [-value for value in values]
+	assert quintile_cuts(CountedColumn(counts)) == quintile_cuts(InMemoryColumn(negated))

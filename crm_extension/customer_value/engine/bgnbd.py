@@ -42,7 +42,7 @@ def purchase_summary(
 
 	Dates after ``calibration_end`` are ignored; ``None`` when no purchase falls on or before it."""
 	calibration_end = as_date(calibration_end)
-	days = sorted({as_date(day) for day in purchase_dates if as_date(day) <= calibration_end})
+	days = sorted({day for day in map(as_date, purchase_dates) if day <= calibration_end})
 	if not days:
 		return None
 	first, last = days[0], days[-1]

@@ -65,7 +65,14 @@ class CustomerHistory:
 
 def normalised_facts(facts: Iterable[Sequence[Any]]) -> list[InvoiceFact]:
 	"""Accept ``InvoiceFact`` or plain ``(date, revenue[, margin])`` rows; dates may be ISO strings."""
-	return [InvoiceFact(as_date(f[0]), float(f[1]), float(f[2]) if len(f) > 2 else 0.0) for f in facts]
+	return [
+		fact if isinstance(fact, InvoiceFact) and type(fact.posting_date) is date else _normalised(fact)
+		for fact in facts
+	]
+
+
+def _normalised(fact: Sequence[Any]) -> InvoiceFact:
+	return InvoiceFact(as_date(fact[0]), float(fact[1]), float(fact[2]) if len(fact) > 2 else 0.0)
 
 
 def purchase_dates(facts: Iterable[Sequence[Any]]) -> list[date]:
@@ -75,7 +82,7 @@ def purchase_dates(facts: Iterable[Sequence[Any]]) -> list[date]:
 def repeat_summary(facts: Iterable[Sequence[Any]], calibration_end: date) -> RepeatSummary | None:
 	facts = normalised_facts(facts)
 	calibration_end = as_date(calibration_end)
-	days = [day for day in purchase_dates(facts) if day <= calibration_end]
+	days = [fact.posting_date for fact in facts if fact.revenue >= 0 and fact.posting_date <= calibration_end]
 	if not days:
 		return None
 	x, t_x, T = purchase_summary(days, calibration_end)

@@ -175,6 +175,31 @@ class InMemoryColumn:
 		return float(self.values[position]) if position < self.values.size else None
 
 
+class CountedColumn:
+	"""``SortedColumn`` over a histogram ``{value: count}``: exact, and as small as the number of distinct
+	values (recency and frequency in days stay within the RFM window, whatever the population)."""
+
+	def __init__(self, counts: Mapping[float, int]):
+		self.values = np.array(sorted(value for value, count in counts.items() if count > 0), dtype=float)
+		self.ends = np.cumsum([counts[value] for value in self.values]).astype(int)
+
+	def size(self) -> int:
+		return int(self.ends[-1]) if self.ends.size else 0
+
+	def value_at(self, position: int) -> float:
+		return float(self.values[int(np.searchsorted(self.ends, position, side="right"))])
+
+	def count_below_and_equal(self, value: float) -> tuple[int, int]:
+		index = int(np.searchsorted(self.values, value, side="left"))
+		below = int(self.ends[index - 1]) if index else 0
+		found = index < self.values.size and self.values[index] == value
+		return below, (int(self.ends[index]) - below) if found else 0
+
+	def next_above(self, value: float) -> float | None:
+		index = int(np.searchsorted(self.values, value, side="right"))
+		return float(self.values[index]) if index < self.values.size else None
+
+
 def quintile_scores(values: Sequence[float] | np.ndarray) -> np.ndarray:
 	"""Scores 1-5 (higher value, higher score) from mid-rank percentiles; ties share a score."""
 	values = np.asarray(values, dtype=float)
