@@ -1,12 +1,13 @@
 import json
 
 import frappe
-from frappe.utils import add_days, now_datetime
+from frappe.utils import add_days, get_datetime, now_datetime
 
 from crm_extension.api import lead_scoring as lead_scoring_api
 from crm_extension.lead_scoring.jobs import open_lead_chunks
 from crm_extension.lead_scoring.scoring import score_leads
 from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source, make_rule
+from crm_extension.lead_scoring.touches import load_touches
 from crm_extension.tests.factories import make_activity, make_lead, make_user, restrict_user_to
 from crm_extension.tests.utils import CRMTestCase
 
@@ -106,6 +107,40 @@ class TestLeadScoringRules(CRMTestCase):
 		score_leads([lead.name])
 
 		self.assertEqual(stored(lead.name).lead_score, 15)
+
+	def test_the_feed_read_for_scoring_has_each_items_exact_time_channel_direction_and_outcome(self):
+		lead = make_lead()
+		activity_at = get_datetime("2025-03-04 05:06:07.891011")
+		make_activity(
+			"Lead",
+			lead.name,
+			channel="WhatsApp",
+			direction="Inbound",
+			outcome="Replied",
+			activity_at=activity_at,
+		)
+		email = frappe.get_doc(
+			{
+				"doctype": "Communication",
+				"communication_type": "Communication",
+				"communication_medium": "Email",
+				"sent_or_received": "Sent",
+				"subject": "Our offer",
+				"communication_date": get_datetime("2025-03-05 10:00:00.000001"),
+				"reference_doctype": "Lead",
+				"reference_name": lead.name,
+			}
+		).insert(ignore_permissions=True)
+
+		items = sorted(load_touches([lead.name])[lead.name], key=lambda item: item["at"])
+
+		self.assertEqual(
+			[(item["at"], item["channel"], item["direction"], item["outcome"]) for item in items],
+			[
+				(activity_at, "WhatsApp", "Inbound", "Replied"),
+				(email.communication_date, "Email", "Outbound", None),
+			],
+		)
 
 	def test_inactivity_rule_lowers_a_silent_lead_and_score_stays_within_0_and_100(self):
 		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
