@@ -353,15 +353,34 @@ def cleanup_playbook():
 
 
 def cleanup():
+	started = frappe.utils.now_datetime()
 	cleanup_playbook()
+	deleted = []
 	for lead in frappe.get_all("Lead", {"lead_name": "Browser Check Lead"}, pluck="name"):
 		frappe.db.delete("CRM Activity", {"reference_doctype": "Lead", "reference_name": lead})
 		frappe.db.delete("Lead Score Log", {"lead": lead})
 		frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
+		deleted += [lead, "Browser Check Lead"]  # ERPNext deletes the Lead's Contact with it
 	for rule in SCORING_RULES:
 		frappe.db.delete("Lead Scoring Rule", rule["label"])
 	cleanup_lead_model()
 	cleanup_customer_value()
 	if frappe.db.exists("User", BROWSER_USER):
 		frappe.delete_doc("User", BROWSER_USER, force=True, ignore_permissions=True)
+		deleted.append(BROWSER_USER)  # and its Notification Settings
+	forget_deletions(deleted, started)
 	frappe.db.commit()
+
+
+def forget_deletions(names: list[str], since):
+	"""Deleting a document leaves a Deleted Document row and a "Deleted" comment, and the documents' own
+	comments stay behind: remove those too, so a browser check leaves the site as it found it."""
+	if not names:
+		return
+	frappe.db.delete("Deleted Document", {"deleted_name": ("in", names), "creation": (">=", since)})
+	frappe.db.delete("Comment", {"reference_name": ("in", names)})
+	for name in names:
+		frappe.db.delete(
+			"Comment",
+			{"comment_type": "Deleted", "subject": ("like", f"% {name}"), "creation": (">=", since)},
+		)
