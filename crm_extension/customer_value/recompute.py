@@ -144,6 +144,7 @@ class RecomputeRun:
 	recency_counts: Counter = field(default_factory=Counter)
 	frequency_counts: Counter = field(default_factory=Counter)
 	model: ValueModel | None = None
+	purchasers: int = 0  # customers with a purchase up to as_of (the fit may use a sample of them)
 	tiers: Counter = field(default_factory=Counter)
 	updates_customers: bool = False
 
@@ -205,6 +206,7 @@ def _recompute(run: RecomputeRun, settings) -> dict:
 	sample = _stage(run, config.rfm_window_days)
 	_progress(60, _("Fitting the value model"))
 	run.model = fit_sampled_model(sample, config)
+	run.purchasers = sample.purchasers
 	cuts = rfm_cuts(run)
 	if not _score(run, config, cuts):
 		# A fit at the edge of the parameter space can overflow for some customers: use the fallback.
@@ -456,15 +458,19 @@ def _record_run(run: RecomputeRun):
 			"last_recompute_on": now_datetime(),
 			"last_as_of": run.as_of,
 			"customers_scored": run.staged,
-			"model_status": _model_status(run.model),
+			"model_status": _model_status(run.model, run.purchasers),
 			"model_parameters": json.dumps(run.model.params(), indent=1),
 		},
 	)
 
 
-def _model_status(model: ValueModel) -> str:
+def _model_status(model: ValueModel, purchasers: int) -> str:
 	if model.is_fallback:
 		return _("Fallback estimate: {0}").format(_(model.fallback_reason))
+	if model.bgnbd.customers < purchasers:
+		return _(
+			"BG/NBD and Gamma-Gamma fitted on a sample of {0} of the {1} customers who purchased"
+		).format(model.bgnbd.customers, purchasers)
 	return _("BG/NBD and Gamma-Gamma fitted on {0} customers").format(model.bgnbd.customers)
 
 
