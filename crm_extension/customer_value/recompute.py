@@ -52,7 +52,7 @@ from crm_extension.customer_value.engine.history import (
 	repeat_summary_from_days,
 	summarize_customer,
 )
-from crm_extension.customer_value.engine.rfm import CountedColumn, RfmCuts, RfmValues, quintile_cuts
+from crm_extension.customer_value.engine.rfm import RfmCuts, RfmPopulation, RfmValues
 from crm_extension.customer_value.engine.scoring import (
 	CustomerValue,
 	ValueModel,
@@ -85,28 +85,7 @@ SAVEPOINT = "customer_value_recompute"
 NO_PAYMENTS = PaymentBehaviour(avg_days_to_pay=None, overdue_amount=0.0)
 PREDICTIONS_NOT_FINITE = N_("The value model gave no finite prediction for some customers")
 
-STAGED_FIELDS = (
-	"name",
-	"customer",
-	"as_of",
-	"company",
-	"recompute_id",
-	"has_purchased",
-	"recency_days",
-	"purchase_count",
-	"monetary_value",
-	"gross_margin",
-	"repeat_purchases",
-	"first_to_last_purchase_days",
-	"first_purchase_to_as_of_days",
-	"repeat_margin_mean",
-	"avg_days_to_pay",
-	"overdue_amount",
-	"owner",
-	"modified_by",
-	"creation",
-	"modified",
-)
+# What pass 2 reads back to rebuild a customer's history (``staged_history``).
 HISTORY_FIELDS = (
 	"has_purchased",
 	"recency_days",
@@ -117,6 +96,20 @@ HISTORY_FIELDS = (
 	"first_to_last_purchase_days",
 	"first_purchase_to_as_of_days",
 	"repeat_margin_mean",
+)
+STAGED_FIELDS = (
+	"name",
+	"customer",
+	"as_of",
+	"company",
+	"recompute_id",
+	*HISTORY_FIELDS,
+	"avg_days_to_pay",
+	"overdue_amount",
+	"owner",
+	"modified_by",
+	"creation",
+	"modified",
 )
 SCORE_FIELDS = (
 	"name",
@@ -140,9 +133,7 @@ class RecomputeRun:
 	customers: Sequence[str] | None  # None: every Customer, read a chunk at a time
 	chunk_size: int
 	staged: int = 0  # rows staged so far; numbers the snapshot names "<recompute_id>-<n>"
-	# The RFM population's recency (as -days) and frequency: histograms, bounded by the window's days.
-	recency_counts: Counter = field(default_factory=Counter)
-	frequency_counts: Counter = field(default_factory=Counter)
+	rfm_population: RfmPopulation = field(default_factory=RfmPopulation)
 	model: ValueModel | None = None
 	purchasers: int = 0  # customers with a purchase up to as_of (the fit may use a sample of them)
 	tiers: Counter = field(default_factory=Counter)
@@ -283,9 +274,7 @@ def _stage(run: RecomputeRun, window_days: int) -> FitSample:
 		for name in chunk:
 			history = summarize_customer(facts.pop(name, ()), run.as_of, window_days)
 			sample.add(history.repeat)
-			if history.rfm.frequency > 0:
-				run.recency_counts[-history.rfm.recency_days] += 1
-				run.frequency_counts[history.rfm.frequency] += 1
+			run.rfm_population.add(history.rfm)
 			rows.append(_staged_row(run, name, history, payments.get(name, NO_PAYMENTS), now, user))
 		if replaces:
 			delete_snapshots(run.company, run.as_of, chunk)
@@ -329,13 +318,9 @@ def _staged_row(run: RecomputeRun, name: str, history: CustomerHistory, payment,
 
 
 def rfm_cuts(run: RecomputeRun) -> RfmCuts:
-	"""The population's RFM cut values (recency on -days: recent is high): recency and frequency from the
-	staging histograms, the monetary value asked of the staged rows."""
-	return RfmCuts(
-		recency=quintile_cuts(CountedColumn(run.recency_counts)),
-		frequency=quintile_cuts(CountedColumn(run.frequency_counts)),
-		monetary=quintile_cuts(SnapshotColumn(run.recompute_id, "monetary_value")),
-	)
+	"""The population's RFM cut values: recency and frequency from the staging histograms, the monetary
+	value asked of the staged rows."""
+	return run.rfm_population.cuts(SnapshotColumn(run.recompute_id, "monetary_value"))
 
 
 def _score(run: RecomputeRun, config: ValueSettings, cuts: RfmCuts) -> bool:

@@ -40,6 +40,7 @@ Segments map R against FM = round-half-up((F + M) / 2); the 25 cells are covered
 """
 
 import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -250,13 +251,37 @@ def score_rfm(values_by_customer: Mapping[K, RfmValues], cuts: RfmCuts | None = 
 	return {key: _scored(values, *_scores(values, cuts)) for key, values in values_by_customer.items()}
 
 
+class RfmPopulation:
+	"""The RFM population (customers who purchased in the window) summed up a customer at a time:
+	recency and frequency as histograms, bounded by the window's days whatever the number of customers.
+	The monetary value has no such bound; ``cuts`` takes its column from the caller."""
+
+	def __init__(self):
+		self.recency: Counter = Counter()  # -days, so that more recent is higher
+		self.frequency: Counter = Counter()
+
+	def add(self, values: RfmValues) -> bool:
+		"""Count ``values`` in; False (and nothing counted) for a customer outside the population."""
+		if values.frequency <= 0:
+			return False
+		self.recency[-values.recency_days] += 1
+		self.frequency[values.frequency] += 1
+		return True
+
+	def cuts(self, monetary: SortedColumn) -> RfmCuts:
+		return RfmCuts(
+			recency=quintile_cuts(CountedColumn(self.recency)),
+			frequency=quintile_cuts(CountedColumn(self.frequency)),
+			monetary=quintile_cuts(monetary),
+		)
+
+
 def population_cuts(population: Iterable[RfmValues]) -> RfmCuts:
-	active = [values for values in population if values.frequency > 0]
-	return RfmCuts(
-		recency=quintile_cuts(InMemoryColumn([-values.recency_days for values in active])),
-		frequency=quintile_cuts(InMemoryColumn([values.frequency for values in active])),
-		monetary=quintile_cuts(InMemoryColumn([values.monetary for values in active])),
-	)
+	counted, monetary = RfmPopulation(), []
+	for values in population:
+		if counted.add(values):
+			monetary.append(values.monetary)
+	return counted.cuts(InMemoryColumn(monetary))
 
 
 def _scores(values: RfmValues, cuts: RfmCuts) -> tuple[int, int, int]:
