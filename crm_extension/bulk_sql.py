@@ -2,41 +2,68 @@
 
 ``frappe.db.bulk_insert`` and ``frappe.db.bulk_update`` build the same statements through pypika (and the
 update as one CASE per column per row), which at thousands of rows costs more than the database does.
-Values always go to the driver as parameters; field names come from code, never from user input.
+Values always go through the driver's escaping; field names come from code, never from user input. A value
+that is the same for every row (``same_for_all``: a timestamp, the user) is escaped once per statement,
+not once per row.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import frappe
 
 ROWS_PER_STATEMENT = 1000
 
 
-def insert_rows(doctype: str, fields: Sequence[str], rows: Sequence[Sequence]):
+def insert_rows(
+	doctype: str,
+	fields: Sequence[str],
+	rows: Sequence[Sequence],
+	same_for_all: Mapping[str, Any] | None = None,
+):
+	same_for_all = same_for_all or {}
+	literals = [_literal(value) for value in same_for_all.values()]
 	for chunk in _chunks(rows):
-		frappe.db.sql(insert_statement(doctype, fields, len(chunk)), _flat(chunk))
+		statement = insert_statement(doctype, [*fields, *same_for_all], len(chunk), literals)
+		frappe.db.sql(statement, _flat(chunk))
 
 
-def update_rows(doctype: str, fields: Sequence[str], rows: Sequence[Sequence]):
-	"""Set ``fields[1:]`` of the rows named by ``fields[0]`` (``name``); names that do not exist are skipped,
-	never inserted (an ``UPDATE … JOIN`` on the rows given as a derived table)."""
+def update_rows(
+	doctype: str,
+	fields: Sequence[str],
+	rows: Sequence[Sequence],
+	same_for_all: Mapping[str, Any] | None = None,
+):
+	"""Set ``fields[1:]`` of the rows named by ``fields[0]`` (``name``), and ``same_for_all``'s fields to its
+	values; names that do not exist are skipped, never inserted (an ``UPDATE … JOIN`` on the rows given as a
+	derived table)."""
 	key, *columns = fields
+	same_for_all = same_for_all or {}
 	for chunk in _chunks(rows):
 		first = ", ".join(f"%s AS `{field}`" for field in fields)
 		rest = ", ".join(["%s"] * len(fields))
 		derived = " UNION ALL ".join([f"SELECT {first}", *[f"SELECT {rest}"] * (len(chunk) - 1)])
-		assignments = ", ".join(f"target.`{column}` = source.`{column}`" for column in columns)
+		assignments = ", ".join(
+			[f"target.`{column}` = source.`{column}`" for column in columns]
+			+ [f"target.`{column}` = %s" for column in same_for_all]
+		)
 		frappe.db.sql(
 			f"""UPDATE `tab{doctype}` target JOIN ({derived}) source ON source.`{key}` = target.`{key}`
 			SET {assignments}""",
-			_flat(chunk),
+			[*_flat(chunk), *same_for_all.values()],
 		)
 
 
-def insert_statement(doctype: str, fields: Sequence[str], count: int) -> str:
+def insert_statement(doctype: str, fields: Sequence[str], count: int, literals: Sequence[str] = ()) -> str:
+	"""``fields`` end with one column per ``literals`` (escaped values the same in every row)."""
 	columns = ", ".join(f"`{field}`" for field in fields)
-	placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+	placeholders = "(" + ", ".join(["%s"] * (len(fields) - len(literals)) + list(literals)) + ")"
 	return f"INSERT INTO `tab{doctype}` ({columns}) VALUES {', '.join([placeholders] * count)}"
+
+
+def _literal(value: Any) -> str:
+	"""``value`` escaped by the driver, as text to put in a statement that still takes parameters."""
+	return frappe.db.mogrify("%s", (value,)).replace("%", "%%")
 
 
 def _flat(rows: Sequence[Sequence]) -> list:

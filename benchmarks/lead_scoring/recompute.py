@@ -41,6 +41,8 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -49,6 +51,8 @@ from datetime import timedelta
 import frappe
 import numpy as np
 from frappe.utils import now_datetime
+from frappe.utils.background_jobs import get_queue
+from rq import Worker
 
 from benchmarks.common import report
 from benchmarks.lead_scoring.generator import SITE_FEATURES, generate_leads, lead_fields
@@ -64,6 +68,7 @@ PREFIX = "LSBENCH-"
 BATCH = 50_000
 MEMORY_CHUNKS = 5
 MODEL_TRAINING_LEADS = 6000
+WORKERS = os.cpu_count() or 2
 OPEN_STATUSES = ("Lead", "Open", "Replied", "Interested", "Opportunity", "Quotation")
 CHANNELS = {
 	"WhatsApp": "Messaging",
@@ -381,6 +386,8 @@ def measure(seeded: dict) -> dict:
 		with_model = timed_recompute(model=seeded_model(), as_of=now_datetime() + timedelta(days=1))
 		result["recompute_with_model_next_day" if keep else "recompute_with_model_first"] = with_model
 		result["ratio_with_model"] = round(with_model["seconds"] / baseline, 2)
+	if keep and _enabled("CRM_BENCH_LEAD_WORKERS"):
+		result["workers"] = worker_recompute(WORKERS, baseline)
 	if _enabled("CRM_BENCH_LEAD_MEMORY"):
 		result["memory"] = memory_peak()
 	result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -423,7 +430,7 @@ def rows_to_python_seconds() -> dict:
 
 
 def _lead_pass() -> str:
-	fields = ", ".join(f"`{field}`" for field in load_context().lead_fields())
+	fields = ", ".join(f"`{field}`" for field in scoring.fields_read(load_context()))
 	statuses = ", ".join(frappe.db.escape(status) for status in jobs.DECIDED_STATUSES)
 	return f"select {fields} from `tabLead` where status not in ({statuses})"
 
@@ -482,7 +489,10 @@ def _phase_timers(phases: dict[str, float]):
 	"""Adds the time spent in each adapter step of ``score_leads`` to ``phases``."""
 	names = {
 		"load_context": "load_context",
-		"load_touches": "read_feed",
+		"lead_rows": "read_leads",
+		"related_documents": "read_related_documents",
+		"host_touches": "read_host_feed",
+		"activity_tallies": "tally_activities_in_sql",
 		"last_trend_points": "read_trend",
 		"_probabilities": "model_features_and_predict",
 		"_insert_trend": "write_trend",
@@ -543,6 +553,78 @@ def machine() -> dict:
 		"mariadb": frappe.db.sql("select version()")[0][0],
 		"innodb_buffer_pool_mb": int(frappe.db.sql("select @@innodb_buffer_pool_size")[0][0]) // 2**20,
 	}
+
+
+# --- on workers ---
+
+
+def worker_recompute(workers: int, baseline: float) -> dict:
+	"""The full recompute as the site runs it: ``jobs.rescore_all`` enqueues one job per chunk on the long
+	queue and ``workers`` Frappe workers (one per core) take them; timed from the enqueue to the last job's
+	end. First on unscored Leads, then the next day's run. Each job commits, so the scores are reset to
+	unscored (seeded Leads only) before and after."""
+	processes = start_workers(workers)
+	try:
+		result = {"workers": workers}
+		for run, as_of in (("first", None), ("next_day", now_datetime() + timedelta(days=1))):
+			if run == "first":
+				reset_scores()
+			seconds, chunks = _timed_jobs(as_of)
+			result[run] = {
+				"seconds": round(seconds, 2),
+				"jobs": chunks,
+				"ratio": round(seconds / baseline, 2),
+			}
+		reset_scores()
+		return result
+	finally:
+		stop_workers(processes)
+
+
+def start_workers(count: int) -> list[subprocess.Popen]:
+	command = [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long"]
+	processes = [
+		subprocess.Popen(command, cwd=frappe.local.sites_path, stdout=subprocess.DEVNULL)
+		for _ in range(count)
+	]
+	deadline = time.monotonic() + 60
+	while len(Worker.all(queue=get_queue("long"))) < count:
+		if time.monotonic() > deadline or any(process.poll() is not None for process in processes):
+			stop_workers(processes)
+			raise RuntimeError("the benchmark's workers did not start")
+		time.sleep(0.2)
+	return processes
+
+
+def stop_workers(processes: list[subprocess.Popen]):
+	for process in processes:
+		process.terminate()
+	for process in processes:
+		process.wait(timeout=60)
+
+
+def _timed_jobs(as_of) -> tuple[float, int]:
+	queue = get_queue("long")
+	finished_before, failed_before = queue.finished_job_registry.count, queue.failed_job_registry.count
+	started = time.perf_counter()
+	chunks = jobs.rescore_all(as_of=str(as_of) if as_of else None)
+	while queue.finished_job_registry.count - finished_before < chunks:
+		if queue.failed_job_registry.count != failed_before:
+			raise RuntimeError("a scoring job failed on a worker: see the failed jobs of the long queue")
+		time.sleep(0.05)
+	return time.perf_counter() - started, chunks
+
+
+def reset_scores():
+	"""The seeded Leads back to never scored, and their trend removed."""
+	frappe.db.sql(
+		"""update `tabLead` set lead_score = 0, lead_grade = '', conversion_probability = 0,
+			score_breakdown = null, score_updated_on = null
+		where name like %s""",
+		(PREFIX + "%",),
+	)
+	frappe.db.sql("delete from `tabLead Score Log` where lead like %s", (PREFIX + "%",))
+	frappe.db.commit()
 
 
 # --- cleanup ---

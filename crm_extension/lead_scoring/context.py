@@ -5,6 +5,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import frappe
 from frappe.utils.password import get_encryption_key
@@ -12,11 +13,13 @@ from frappe.utils.password import get_encryption_key
 from crm_extension.lead_scoring.engine.errors import LeadScoringError
 from crm_extension.lead_scoring.engine.features import FeatureSettings
 from crm_extension.lead_scoring.engine.grade import GradeThresholds, TrendSettings
-from crm_extension.lead_scoring.engine.model import MODEL_UNREADABLE, LeadModel, dump_model, load_model
 from crm_extension.lead_scoring.engine.rules import FitRule, Rule, parse_rules
 
+if TYPE_CHECKING:
+	from crm_extension.lead_scoring.engine.model import LeadModel
+
 SETTINGS = "Lead Scoring Settings"
-_models: dict[tuple[str, str], LeadModel] = {}
+_models: dict[tuple[str, str], "LeadModel"] = {}
 
 
 @dataclass(frozen=True)
@@ -24,17 +27,18 @@ class ScoringContext:
 	rules: tuple[Rule, ...]
 	thresholds: GradeThresholds
 	trend: TrendSettings
-	model: LeadModel | None
+	model: "LeadModel | None"
 	features: FeatureSettings
 	notify_on_grade_a: bool
 
 	def lead_fields(self) -> list[str]:
-		"""Lead columns the rules and the model read."""
-		fields = {"name", "creation", "owner", "lead_owner", "lead_name", "lead_grade", "status"}
+		"""Lead columns the rules and, when there is one, the model read."""
+		fields = {"name", "creation", "lead_grade"}
 		fields.update(rule.field for rule in self.rules if isinstance(rule, FitRule))
-		fields.update(self.features.categorical_fields)
-		fields.update(self.features.presence_fields)
-		fields.update(self.features.numeric_fields)
+		if self.model:
+			fields.update(self.features.categorical_fields)
+			fields.update(self.features.presence_fields)
+			fields.update(self.features.numeric_fields)
 		return sorted(fields & set(lead_columns()))
 
 
@@ -75,7 +79,8 @@ def rule_mapping(row) -> dict:
 
 
 def lead_columns() -> list[str]:
-	return ["name", "creation", "owner", *(df.fieldname for df in frappe.get_meta("Lead").fields)]
+	"""The Lead's database columns (fields that hold data, and the standard ones)."""
+	return frappe.get_meta("Lead").get_valid_columns()
 
 
 def feature_settings() -> FeatureSettings:
@@ -91,10 +96,16 @@ def feature_settings() -> FeatureSettings:
 	)
 
 
-def stored_model(settings) -> LeadModel | None:
-	"""The trained model, or None when there is none or it cannot be trusted (then rules alone grade)."""
+def stored_model(settings) -> "LeadModel | None":
+	"""The trained model, or None when there is none or it cannot be trusted (then rules alone grade).
+
+	The model module (scikit-learn, 0.8 s to import) is only imported when there is a model: each
+	background job runs in a fresh fork of its worker, so a rules-only scoring job would pay that every
+	time."""
 	if not (settings.model_data and settings.model_version):
 		return None
+	from crm_extension.lead_scoring.engine.model import load_model
+
 	key = (frappe.local.site, settings.model_version)
 	if key not in _models:
 		try:
@@ -104,9 +115,11 @@ def stored_model(settings) -> LeadModel | None:
 	return _models[key]
 
 
-def sealed(model: LeadModel) -> str:
+def sealed(model: "LeadModel") -> str:
 	"""The model's bytes with an HMAC under the site's encryption key: only a model this site trained is
 	ever unpickled."""
+	from crm_extension.lead_scoring.engine.model import dump_model
+
 	data = dump_model(model)
 	return base64.b64encode(_signature(data) + data).decode()
 
@@ -115,6 +128,8 @@ def unsealed(text: str) -> bytes:
 	raw = base64.b64decode(text.encode())
 	signature, data = raw[:32], raw[32:]
 	if not hmac.compare_digest(signature, _signature(data)):
+		from crm_extension.lead_scoring.engine.model import MODEL_UNREADABLE
+
 		raise LeadScoringError(MODEL_UNREADABLE)
 	return data
 

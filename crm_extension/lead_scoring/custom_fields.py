@@ -50,6 +50,7 @@ CUSTOM_FIELDS = {
 			"fieldname": "score_updated_on",
 			"fieldtype": "Datetime",
 			"label": N_("Score Updated On"),
+			"description": N_("When the score, grade, probability or their reasons last changed"),
 			"insert_after": "lead_score_column",
 			"read_only": 1,
 			"no_copy": 1,

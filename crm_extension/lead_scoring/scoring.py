@@ -1,9 +1,14 @@
 """Scores a chunk of Leads: rule score, conversion probability and grade, written in one pass.
 
 Each chunk is a handful of queries (the Leads, their engagement, their last trend points) and one bulk
-update, never a document per Lead. A point joins the score trend (Lead Score Log) only when it matters:
-the grade changed or the score or probability moved enough. A Lead whose grade becomes A notifies its owner
-and is offered to the host's Assignment Rules (a rule with a condition on `lead_grade` picks it up).
+update, never a document per Lead. Only Leads whose score, grade, probability or breakdown changed are
+written (and get a new ``score_updated_on``): most Leads of a nightly run are dormant and stay as they are.
+A point joins the score trend (Lead Score Log) only when it matters: the grade changed or the score or
+probability moved enough. A Lead whose grade becomes A notifies its owner and is offered to the host's
+Assignment Rules (a rule with a condition on `lead_grade` picks it up).
+
+A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities tallied by the database
+(``activity_tallies``), the host's emails, calls and meetings read as items and tallied by the engine.
 """
 
 import json
@@ -14,13 +19,20 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
+from crm_extension.lead_scoring.activity_tallies import activity_tallies
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import feature_row
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
-from crm_extension.lead_scoring.engine.model import predict_probabilities
-from crm_extension.lead_scoring.engine.rules import RuleScore, score_lead
-from crm_extension.lead_scoring.touches import load_touches
+from crm_extension.lead_scoring.engine.rules import RuleScore, rules_tally_query, score_tallies, tally_feed
+from crm_extension.lead_scoring.engine.tallies import LeadTallies, merged
+from crm_extension.lead_scoring.touches import (
+	Ref,
+	activity_touches,
+	host_touches,
+	related_documents,
+	stored_datetime,
+)
 
 
 def score_leads(
@@ -29,57 +41,110 @@ def score_leads(
 	"""Score and store the given Leads; returns how many were scored."""
 	context = context or load_context()
 	as_of = as_of or now_datetime()
-	rows = frappe.get_all("Lead", filters={"name": ("in", leads)}, fields=context.lead_fields())
+	rows = lead_rows(leads, fields_read(context))
 	if not rows:
 		return 0
-	names = [row.name for row in rows]
-	touches = load_touches(names)
-	probabilities = _probabilities(context, rows, touches, as_of)
-	previous = last_trend_points(names)
-	updates, trend, promoted = {}, [], []
-	for row in rows:
-		result = score_lead(row, touches.get(row.name, []), context.rules, as_of)
-		probability = probabilities.get(row.name)
-		point = TrendPoint(
-			as_of, result.score, grade_lead(result.score, probability, context.thresholds), probability
-		)
-		updates[row.name] = _stored_values(result, point)
-		if compare(previous.get(row.name), point, context.trend).matters:
-			trend.append(_trend_row(row.name, point))
-		if announce_grade_a(row.lead_grade, point.grade, age_in_days(row.creation, as_of)):
-			promoted.append(row)
-	update_rows("Lead", STORED_FIELDS, [(name, *values) for name, values in updates.items()])
-	_insert_trend(trend)
-	for row in promoted:
-		on_grade_a(row, context)
+	for name in store(list(changed_scores(rows, context, as_of)), context, as_of):
+		on_grade_a(name, context)
 	return len(rows)
 
 
-def last_trend_points(leads: list[str]) -> dict[str, TrendPoint]:
+def changed_scores(rows: list[frappe._dict], context: ScoringContext, as_of: datetime):
+	"""(row, trend point, values to store) of each Lead whose stored values the scoring changes."""
+	owners = related_documents([row.name for row in rows])
+	host_items = host_touches(owners)
+	tallies = feed_tallies(owners, host_items, context, as_of)
+	probabilities = _probabilities(context, rows, owners, host_items, as_of)
+	for row in rows:
+		result = score_tallies(row, tallies.get(row.name) or LeadTallies(), context.rules, as_of)
+		probability = probabilities.get(row.name)
+		grade = grade_lead(result.score, probability, context.thresholds)
+		point = TrendPoint(as_of, result.score, grade, probability)
+		values = _stored_values(result, point)
+		if values != tuple(row[field] for field in STORED_FIELDS[1:]):
+			yield row, point, values
+
+
+def store(changed: list[tuple], context: ScoringContext, as_of: datetime) -> list[str]:
+	"""Write the changed Leads and the trend points that matter; returns the Leads that reached grade A.
+
+	Unchanged Leads need neither: their values were compared with the trend when they were computed."""
+	previous = last_trend_points([row.name for row, _point, _values in changed])
+	trend = [
+		_trend_row(row.name, point)
+		for row, point, _values in changed
+		if compare(previous.get(row.name), point, context.trend).matters
+	]
+	stored_rows = [(row.name, *values) for row, _point, values in changed]
+	update_rows("Lead", STORED_FIELDS, stored_rows, {"score_updated_on": as_of})
+	_insert_trend(trend, as_of)
+	return [
+		row.name
+		for row, point, _values in changed
+		if announce_grade_a(row.lead_grade, point.grade, age_in_days(row.creation, as_of))
+	]
+
+
+def fields_read(context: ScoringContext) -> list[str]:
+	"""The Lead columns scoring reads: what the rules and the model need, and the stored results."""
+	return sorted({*context.lead_fields(), *STORED_FIELDS})
+
+
+def lead_rows(leads: list[str], fields: list[str]) -> list[frappe._dict]:
+	"""The Leads' ``fields`` (column names checked against the Lead's meta), ``creation`` read as seconds so
+	the driver does not parse it from text."""
+	if not leads:
+		return []
+	others = [field for field in fields if field != "creation"]
+	columns = ", ".join(f"`{field}`" for field in others)
 	rows = frappe.db.sql(
-		"""select log.lead, log.scored_on, log.score, log.conversion_probability, log.grade
+		f"""select to_seconds(creation), microsecond(creation), {columns}
+		from `tabLead` where name in %(leads)s""",
+		{"leads": tuple(leads)},
+		as_list=True,
+	)
+	return [
+		frappe._dict(zip(others, values, strict=True), creation=stored_datetime(seconds, microseconds))
+		for seconds, microseconds, *values in rows
+	]
+
+
+def feed_tallies(
+	owners: dict[Ref, set[str]], host_items: dict[str, list[dict]], context: ScoringContext, as_of: datetime
+) -> dict[str, LeadTallies]:
+	"""Per Lead, what its feed adds up to for the rules: CRM Activities tallied by the database, the host's
+	emails, calls and meetings (``host_items``: fewer, and de-duplicated across documents) by the engine."""
+	host = {lead: tally_feed(items, context.rules, as_of) for lead, items in host_items.items()}
+	activities = activity_tallies(owners, rules_tally_query(context.rules), as_of)
+	return merged([*activities.items(), *host.items()])
+
+
+def last_trend_points(leads: list[str]) -> dict[str, TrendPoint]:
+	if not leads:
+		return {}
+	rows = frappe.db.sql(
+		"""select log.lead, to_seconds(log.scored_on), microsecond(log.scored_on), log.score,
+			log.conversion_probability, log.grade
 		from `tabLead Score Log` log
 		join (select lead, max(scored_on) as scored_on from `tabLead Score Log`
 			where lead in %(leads)s group by lead) latest
 			on latest.lead = log.lead and latest.scored_on = log.scored_on""",
 		{"leads": tuple(leads)},
-		as_dict=True,
+		as_list=True,
 	)
 	return {
-		row.lead: TrendPoint(
-			row.scored_on,
-			row.score or 0.0,
-			row.grade or "",
-			read_probability(row.conversion_probability),
+		lead: TrendPoint(
+			stored_datetime(seconds, microseconds), score or 0.0, grade or "", read_probability(probability)
 		)
-		for row in rows
+		for lead, seconds, microseconds, score, probability, grade in rows
 	}
 
 
-def on_grade_a(lead, context: ScoringContext):
+def on_grade_a(name: str, context: ScoringContext):
 	from frappe.automation.doctype.assignment_rule.assignment_rule import apply
 	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
 
+	lead = frappe.get_doc("Lead", name)
 	owner = lead.lead_owner or lead.owner
 	if context.notify_on_grade_a and owner and owner != "Administrator":
 		enqueue_create_notification(
@@ -94,12 +159,18 @@ def on_grade_a(lead, context: ScoringContext):
 				"from_user": "Administrator",
 			},
 		)
-	apply(doc=frappe.get_doc("Lead", lead.name))
+	apply(doc=lead)
 
 
-def _probabilities(context: ScoringContext, rows, touches, as_of) -> dict[str, float]:
+def _probabilities(context: ScoringContext, rows, owners, host_items, as_of) -> dict[str, float]:
 	if not context.model:
 		return {}
+	# scikit-learn is imported only when there is a model (see context.stored_model)
+	from crm_extension.lead_scoring.engine.model import predict_probabilities
+
+	touches = activity_touches(owners)
+	for lead, items in host_items.items():
+		touches.setdefault(lead, []).extend(items)
 	features = [
 		feature_row(row, touches.get(row.name, []), as_of + timedelta(seconds=1), context.features)
 		for row in rows
@@ -114,7 +185,6 @@ STORED_FIELDS = (
 	"lead_grade",
 	"conversion_probability",
 	"score_breakdown",
-	"score_updated_on",
 )
 
 
@@ -125,17 +195,11 @@ def _stored_values(result: RuleScore, point: TrendPoint) -> tuple:
 			"rule": contribution.label,
 			"points": round(contribution.points, 2),
 			"items": contribution.matched_items,
-			"latest_at": contribution.latest_at,
+			"latest_at": None if contribution.latest_at is None else str(contribution.latest_at),
 		}
 		for contribution in result.breakdown
 	]
-	return (
-		result.score,
-		point.grade,
-		stored_probability(point.probability),
-		json.dumps(breakdown, default=str),
-		point.at,
-	)
+	return (result.score, point.grade, stored_probability(point.probability), json.dumps(breakdown))
 
 
 def stored_probability(probability: float | None) -> float:
@@ -147,32 +211,21 @@ def read_probability(percent: float | None) -> float | None:
 	return percent / 100 if percent else None
 
 
-TREND_FIELDS = (
-	"name",
-	"lead",
-	"scored_on",
-	"score",
-	"conversion_probability",
-	"grade",
-	"owner",
-	"modified_by",
-	"creation",
-	"modified",
-)
+TREND_FIELDS = ("name", "lead", "score", "conversion_probability", "grade")
 
 
 def _trend_row(lead: str, point: TrendPoint) -> tuple:
-	"""``TREND_FIELDS`` up to the grade."""
+	"""``TREND_FIELDS``' values."""
 	return (
 		frappe.generate_hash(length=12),
 		lead,
-		point.at,
 		point.score,
 		stored_probability(point.probability),
 		point.grade,
 	)
 
 
-def _insert_trend(rows: list[tuple]):
+def _insert_trend(rows: list[tuple], as_of: datetime):
 	now, user = now_datetime(), frappe.session.user
-	insert_rows("Lead Score Log", TREND_FIELDS, [(*row, user, user, now, now) for row in rows])
+	same_for_all = {"scored_on": as_of, "owner": user, "modified_by": user, "creation": now, "modified": now}
+	insert_rows("Lead Score Log", TREND_FIELDS, rows, same_for_all)

@@ -25,17 +25,28 @@ YEAR_ONE_SECONDS = 31_622_400  # TO_SECONDS('0001-01-01'): MariaDB counts from t
 def load_touches(leads: list[str]) -> dict[str, list[dict]]:
 	"""Feed items (at, channel, direction, outcome) per Lead, each item once per Lead."""
 	owners = related_documents(leads)
-	by_doctype: dict[str, list[str]] = defaultdict(list)
-	for doctype, name in owners:
-		by_doctype[doctype].append(name)
+	touches = activity_touches(owners)
+	for lead, items in host_touches(owners).items():
+		touches.setdefault(lead, []).extend(items)
+	return touches
+
+
+def activity_touches(owners: dict[Ref, set[str]]) -> dict[str, list[dict]]:
+	"""The CRM Activities about the documents in ``owners``, per Lead."""
 	touches: dict[str, list[dict]] = defaultdict(list)
-	for doctype, names in by_doctype.items():
+	for doctype, names in names_by_doctype(owners).items():
 		# An activity has one reference, so it reaches a Lead once: no need to de-duplicate.
 		for seconds, microseconds, channel, direction, outcome, reference in _crm_activities(doctype, names):
 			item = {"at": stored_datetime(seconds, microseconds), "channel": channel, "direction": direction}
 			item["outcome"] = outcome
 			for lead in owners[(doctype, reference)]:
 				touches[lead].append(item)
+	return dict(touches)
+
+
+def host_touches(owners: dict[Ref, set[str]]) -> dict[str, list[dict]]:
+	"""The host's emails, calls and meetings about the documents in ``owners``, per Lead, each item once."""
+	by_doctype = names_by_doctype(owners)
 	host_items: dict[str, dict[Ref, dict]] = defaultdict(dict)
 	for reader in (_communications, _calls, _events):
 		for doctype, names in by_doctype.items():
@@ -43,14 +54,24 @@ def load_touches(leads: list[str]) -> dict[str, list[dict]]:
 				item = normalise_host_item(row)
 				for lead in owners[(row.pop("ref_doctype"), row.pop("ref_name"))]:
 					host_items[lead][(item["source_doctype"], item["source_name"])] = item
-	for lead, items in host_items.items():
-		touches[lead].extend(items.values())
-	return dict(touches)
+	return {lead: list(items.values()) for lead, items in host_items.items()}
+
+
+def names_by_doctype(owners: dict[Ref, set[str]]) -> dict[str, list[str]]:
+	by_doctype: dict[str, list[str]] = defaultdict(list)
+	for doctype, name in owners:
+		by_doctype[doctype].append(name)
+	return by_doctype
 
 
 def stored_datetime(seconds: int, microseconds: int) -> datetime:
 	"""A DATETIME read as ``TO_SECONDS(column), MICROSECOND(column)`` (no time zone is involved)."""
 	return YEAR_ONE + timedelta(seconds=seconds - YEAR_ONE_SECONDS, microseconds=microseconds)
+
+
+def to_seconds(at: datetime) -> float:
+	"""``TO_SECONDS(at) + MICROSECOND(at) / 1e6`` computed in Python, to compare with stored times."""
+	return (at - YEAR_ONE).total_seconds() + YEAR_ONE_SECONDS
 
 
 def related_documents(leads: list[str]) -> dict[Ref, set[str]]:

@@ -16,6 +16,7 @@ from crm_extension.lead_scoring.engine.rules import (
 	FitRule,
 	InactivityRule,
 	check_fit_rule_fields,
+	field_matches,
 	parse_rules,
 	rule_from_mapping,
 	score_lead,
@@ -345,3 +346,24 @@ def test_engagement_points_at_one_half_life_are_half_the_fresh_points(rule_point
 	later = score_lead(LEAD, [item(age + half_life)], [rule], AS_OF).raw_points
 
 	assert later == pytest.approx(fresh / 2, abs=0.01)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+	st.lists(
+		st.one_of(st.none(), st.sampled_from(["Referral", " referral", "1", "Website"]), st.integers(0, 2)),
+		max_size=12,
+	)
+)
+def test_a_fit_rule_answers_the_same_for_a_value_it_has_seen_before(values):
+	rule = fit("in", ("Referral", "1"))
+
+	answers = [rule.matches({"source": value}) for value in values + values]
+
+	assert answers == [field_matches(value, "in", ("Referral", "1")) for value in values + values]
+
+
+def test_a_fit_rule_compares_an_unhashable_value_without_remembering_it():
+	rule = fit("is set")
+
+	assert rule.matches({"source": ["Referral"]}) and not rule.matches({"source": []})

@@ -24,13 +24,22 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
-from crm_extension.activity_log.engine.feed import DIRECTIONS, INBOUND, OUTBOUND
+from crm_extension.activity_log.engine.feed import DIRECTIONS
 from crm_extension.i18n import N_
-from crm_extension.lead_scoring.engine.decay import age_in_days, decay_factor
+from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.errors import LeadScoringError
+from crm_extension.lead_scoring.engine.tallies import (
+	LeadTallies,
+	Tally,
+	TallyQuery,
+	contact_directions,
+	tally_query,
+	tally_touches,
+)
 
 FIT = "Fit"
 ENGAGEMENT = "Engagement"
@@ -52,8 +61,8 @@ LIST_OPERATORS = frozenset({IN, NOT_IN})
 NUMBER_OPERATORS = frozenset({BETWEEN, GREATER_THAN, LESS_THAN})
 PRESENCE_OPERATORS = frozenset({IS_SET, IS_NOT_SET})
 NUMERIC_FIELDTYPES = frozenset({"Int", "Float", "Currency", "Percent", "Check", "Rating", "Duration"})
-CONTACT_DIRECTIONS = (INBOUND, OUTBOUND)
 
+REMEMBERED_VALUES = 10_000
 MIN_SCORE = 0.0
 MAX_SCORE = 100.0
 DEFAULT_HALF_LIFE_DAYS = 30.0
@@ -87,6 +96,8 @@ class FitRule:
 	field: str
 	operator: str
 	value: Any = None
+	# Leads share few distinct values per field (sources, industries...): each is compared once per rule.
+	_seen: dict = dataclass_field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
 	def __post_init__(self):
 		_check_points(self.id, self.points)
@@ -101,7 +112,16 @@ class FitRule:
 		return FIT
 
 	def matches(self, lead: Mapping[str, Any]) -> bool:
-		return field_matches(lead.get(self.field), self.operator, self.value)
+		value = lead.get(self.field)
+		try:
+			return self._seen[value]
+		except KeyError:
+			matched = field_matches(value, self.operator, self.value)
+			if len(self._seen) < REMEMBERED_VALUES:
+				self._seen[value] = matched
+			return matched
+		except TypeError:  # an unhashable value (a list)
+			return field_matches(value, self.operator, self.value)
 
 
 @dataclass(frozen=True)
@@ -158,13 +178,12 @@ Rule = FitRule | EngagementRule | InactivityRule
 
 @dataclass(frozen=True)
 class FeedTouch:
-	"""A feed item reduced to what rules match on: channel and outcome casefolded, age in days."""
+	"""A feed item reduced to what rules match on: channel and outcome casefolded."""
 
 	channel: str
 	direction: str | None
 	outcome: str
 	at: datetime
-	age_days: float
 
 
 @dataclass(frozen=True)
@@ -270,9 +289,14 @@ def score_lead(
 	lead: Mapping[str, Any], feed: Iterable[Mapping[str, Any]], rules: Sequence[Rule], as_of: datetime
 ) -> RuleScore:
 	"""Rule score of one lead at ``as_of`` (feed times and ``lead["creation"]`` in the same tz-awareness)."""
-	touches = feed_touches(feed, as_of)
-	contributions = [_contribution(rule, lead, touches, as_of) for rule in rules]
-	given = [contribution for contribution in contributions if contribution.points]
+	return score_tallies(lead, tally_feed(feed, rules, as_of), rules, as_of)
+
+
+def score_tallies(
+	lead: Mapping[str, Any], tallies: LeadTallies, rules: Sequence[Rule], as_of: datetime
+) -> RuleScore:
+	"""Rule score of one lead from its feed's tallies (``tallies``), the same as from the items."""
+	given = [c for rule in rules if (c := _contribution(rule, lead, tallies, as_of)) is not None]
 	raw = sum(contribution.points for contribution in given)
 	return RuleScore(
 		score=round(clamp_score(raw), 2),
@@ -281,66 +305,77 @@ def score_lead(
 	)
 
 
+def rules_tally_query(rules: Sequence[Rule]) -> TallyQuery:
+	"""What the feed must be tallied into to score ``rules``."""
+	return tally_query(
+		[rule for rule in rules if isinstance(rule, EngagementRule)],
+		[rule for rule in rules if isinstance(rule, InactivityRule)],
+	)
+
+
+def tally_feed(feed: Iterable[Mapping[str, Any]], rules: Sequence[Rule], as_of: datetime) -> LeadTallies:
+	return tally_touches(feed_touches(feed, as_of), rules_tally_query(rules), as_of)
+
+
 def clamp_score(points: float) -> float:
 	return min(max(points, MIN_SCORE), MAX_SCORE)
 
 
 def feed_touches(feed: Iterable[Mapping[str, Any]], as_of: datetime) -> list[FeedTouch]:
-	"""Feed items with a time at or before ``as_of``, newest first."""
-	touches = [
+	"""Feed items with a time at or before ``as_of``."""
+	return [
 		FeedTouch(
 			channel=_text(item.get("channel")),
 			direction=item.get("direction"),
 			outcome=_text(item.get("outcome")),
 			at=item["at"],
-			age_days=age_in_days(item["at"], as_of),
 		)
 		for item in feed
 		if item.get("at") is not None and item["at"] <= as_of
 	]
-	return sorted(touches, key=lambda touch: touch.age_days)
 
 
-def engagement_points(rule: EngagementRule, touches: Sequence[FeedTouch]) -> tuple[float, list[FeedTouch]]:
-	"""(decayed, capped points; matching touches) of one engagement rule."""
-	matched = [touch for touch in touches if rule.matches(touch)]
-	total = sum(rule.points * decay_factor(touch.age_days, rule.half_life_days) for touch in matched)
+def engagement_points(rule: EngagementRule, tally: Tally) -> float:
+	"""Decayed, capped points of one engagement rule."""
+	total = rule.points * tally.decayed
 	if rule.max_points is not None:
 		total = math.copysign(min(abs(total), rule.max_points), total)
-	return total, matched
+	return total
 
 
-def idle_days(
-	touches: Sequence[FeedTouch], created: datetime | None, as_of: datetime, direction: str | None = None
-) -> tuple[float, datetime | None]:
-	"""(days since the last contact, or since ``created`` when there was none; that contact's time).
-
-	Infinite when there is neither."""
-	directions = (direction,) if direction else CONTACT_DIRECTIONS
-	last = next((touch.at for touch in touches if touch.direction in directions), None)
-	reference = last or created
-	return (math.inf if reference is None else age_in_days(reference, as_of)), last
+def idle_days(last_contact: datetime | None, created: datetime | None, as_of: datetime) -> float:
+	"""Days since the last contact, or since ``created`` when there was none; infinite when neither."""
+	reference = last_contact or created
+	return math.inf if reference is None else age_in_days(reference, as_of)
 
 
 def _contribution(
-	rule: Rule, lead: Mapping[str, Any], touches: Sequence[FeedTouch], as_of: datetime
-) -> Contribution:
+	rule: Rule, lead: Mapping[str, Any], tallies: LeadTallies, as_of: datetime
+) -> Contribution | None:
+	"""What the rule gave the lead; None when it gave no points."""
 	if isinstance(rule, EngagementRule):
-		points, matched = engagement_points(rule, touches)
-		latest = matched[0].at if matched else None
-		return _contributed(rule, points, len(matched), latest)
+		tally = tallies.rules.get(rule)
+		if tally is None:
+			return None
+		return _contributed(rule, engagement_points(rule, tally), tally.count, tally.latest_at)
 	if isinstance(rule, InactivityRule):
-		days, last = idle_days(touches, lead.get("creation"), as_of, rule.direction)
-		return _contributed(rule, rule.points if days >= rule.days else 0.0, 0, last)
-	return _contributed(rule, rule.points if rule.matches(lead) else 0.0, 0, None)
+		last = tallies.contacts.get(contact_directions(rule.direction))
+		idle = idle_days(last, lead.get("creation"), as_of) >= rule.days
+		return _contributed(rule, rule.points, 0, last) if idle else None
+	return _contributed(rule, rule.points, 0, None) if rule.matches(lead) else None
 
 
-def _contributed(rule: Rule, points: float, matched_items: int, latest_at: datetime | None) -> Contribution:
+def _contributed(
+	rule: Rule, points: float, matched_items: int, latest_at: datetime | None
+) -> Contribution | None:
+	points = round(points, 2)
+	if not points:
+		return None
 	return Contribution(
 		rule_id=rule.id,
 		label=rule.label,
 		rule_type=rule.rule_type,
-		points=round(points, 2),
+		points=points,
 		matched_items=matched_items,
 		latest_at=latest_at,
 	)

@@ -165,6 +165,19 @@ class TestLeadScoringRules(CRMTestCase):
 		scores = frappe.get_all("Lead Score Log", {"lead": lead.name}, pluck="score", order_by="scored_on")
 		self.assertEqual(scores, [0, 30])
 
+	def test_a_lead_whose_score_did_not_change_is_not_written_again(self):
+		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
+		quiet, busy = make_lead(), make_lead()
+		first, second = add_days(now_datetime(), -2), add_days(now_datetime(), -1)
+		score_leads([quiet.name, busy.name], first)
+		make_activity("Lead", busy.name, direction="Inbound", activity_at=first)
+		make_rule(label="Replies", rule_type="Engagement", direction="Inbound", points=5, half_life_days=1)
+
+		score_leads([quiet.name, busy.name], second)
+
+		self.assertEqual(stored(quiet.name).score_updated_on, first)
+		self.assertEqual((stored(busy.name).score_updated_on, stored(busy.name).lead_score), (second, 32.5))
+
 	def test_saving_a_lead_queues_its_scoring_instead_of_scoring_inline(self):
 		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
 		lead = make_lead()

@@ -2,6 +2,8 @@
 queue, and each such job scoring its Leads. `frappe.enqueue` is captured, so no worker is needed."""
 
 import inspect
+import subprocess
+import sys
 from unittest.mock import patch
 
 import frappe
@@ -21,9 +23,9 @@ ENQUEUE_PARAMETERS = set(inspect.signature(enqueue).parameters) - {"method", "kw
 
 
 def nightly_jobs() -> list:
-	"""The frappe.enqueue calls of one nightly_rescore, with chunks of CHUNK_SIZE Leads."""
+	"""The frappe.enqueue calls of one nightly_rescore, with jobs of CHUNK_SIZE Leads."""
 	with (
-		patch.object(jobs.open_lead_chunks, "__defaults__", (CHUNK_SIZE,)),
+		patch.object(jobs, "JOB_SIZE", CHUNK_SIZE),
 		patch("crm_extension.lead_scoring.jobs.frappe.enqueue") as captured,
 	):
 		jobs.nightly_rescore()
@@ -72,15 +74,36 @@ class TestNightlyRescore(CRMTestCase):
 	def test_running_the_enqueued_chunk_jobs_scores_their_leads(self):
 		make_rule(label="Has a name", rule_type="Fit", field="lead_name", operator="is set", points=20)
 		calls = nightly_jobs()
+		self.addCleanup(setattr, jobs, "CHUNK_SIZE", jobs.CHUNK_SIZE)
+		jobs.CHUNK_SIZE = 1  # a job scores its Leads a chunk at a time: here one by one
 		ours = [call for call in calls if set(call.kwargs["leads"]) & set(self.open_leads)]
 		for lead in self.open_leads:
 			self.assertIsNone(frappe.db.get_value("Lead", lead, "score_updated_on"))
 
 		for call in ours:
 			run_job(call)
+		# as a worker would: a job that names a time scores as of that time
+		frappe.db.delete("Lead Score Log", {"lead": self.open_leads[0]})
+		frappe.db.set_value("Lead", self.open_leads[0], "lead_score", 0, update_modified=False)
+		jobs.score_chunk([self.open_leads[0]], as_of="2031-01-02 03:04:05")
 
 		for lead in self.open_leads:
 			values = frappe.db.get_value("Lead", lead, ["lead_score", "score_updated_on"], as_dict=True)
 			self.assertEqual(values.lead_score, 20, lead)
 			self.assertIsNotNone(values.score_updated_on, lead)
+		self.assertEqual(
+			str(frappe.db.get_value("Lead", self.open_leads[0], "score_updated_on")), "2031-01-02 03:04:05"
+		)
 		self.assertIsNone(frappe.db.get_value("Lead", self.decided, "score_updated_on"))
+
+
+class TestScoringJobImports(CRMTestCase):
+	def test_scoring_jobs_and_lead_events_load_no_scikit_learn_without_a_model(self):
+		# Each job runs in a fresh fork of its worker: importing scikit-learn there cost 0.8 s per job.
+		script = (
+			"import sys, frappe, crm_extension.lead_scoring.jobs, crm_extension.doc_events.lead, "
+			"crm_extension.doc_events.communication; print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
+		)
+		result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+		self.assertEqual(result.stdout.strip(), "[]")

@@ -1,0 +1,76 @@
+import random
+from datetime import timedelta
+
+from frappe.utils import now_datetime
+
+from crm_extension.lead_scoring.activity_tallies import activity_tallies
+from crm_extension.lead_scoring.engine.rules import (
+	EngagementRule,
+	InactivityRule,
+	rules_tally_query,
+	score_tallies,
+	tally_feed,
+)
+from crm_extension.lead_scoring.touches import activity_touches, related_documents
+from crm_extension.tests.factories import make_activity, make_contact, make_lead, make_opportunity
+from crm_extension.tests.utils import CRMTestCase
+
+RULES = (
+	EngagementRule("replied", "Replied", 6, direction="Inbound", outcome="replied", half_life_days=14),
+	EngagementRule("whatsapp", "WhatsApp", 4, channel="whatsapp", half_life_days=7, max_points=20),
+	EngagementRule("meeting", "Meeting held", 15, outcome="Meeting Held", half_life_days=None, max_points=30),
+	EngagementRule("bounced", "Bounced", -20, outcome="Bounced", half_life_days=60),
+	InactivityRule("idle", "Idle", -10, days=30),
+	InactivityRule("silent", "No reply", -10, days=90, direction="Inbound"),
+)
+CHANNELS = ("WhatsApp", "Email", "Phone", "SMS")
+DIRECTIONS = ("Inbound", "Outbound", "Internal")
+OUTCOMES = ("", "Replied", "No Response", "Meeting Held", "Bounced")
+
+
+class TestActivityTallies(CRMTestCase):
+	def test_the_databases_tallies_score_exactly_like_the_engine_on_the_same_activities(self):
+		as_of = now_datetime()
+		generator = random.Random(7)
+		leads = [make_lead().name for _ in range(3)]
+		contact = make_contact([("Lead", leads[0])])
+		opportunity = make_opportunity("Lead", leads[1])
+		references = [("Lead", lead) for lead in leads] + [
+			("Contact", contact.name),
+			("Opportunity", opportunity.name),
+		]
+		for number in range(40):
+			doctype, name = references[number % len(references)]
+			make_activity(
+				doctype,
+				name,
+				channel=generator.choice(CHANNELS),
+				direction=generator.choice(DIRECTIONS),
+				outcome=generator.choice(OUTCOMES),
+				# some after as_of: neither side may count them
+				activity_at=as_of - timedelta(days=generator.uniform(-3, 200), microseconds=number),
+			)
+		owners = related_documents(leads)
+		items = activity_touches(owners)
+
+		from_database = activity_tallies(owners, rules_tally_query(RULES), as_of)
+
+		for lead in leads:
+			row = {"creation": as_of - timedelta(days=365)}
+			expected = score_tallies(row, tally_feed(items[lead], RULES, as_of), RULES, as_of)
+			actual = score_tallies(row, from_database[lead], RULES, as_of)
+			self.assertGreater(len(expected.breakdown), 1)
+			self.assertEqual(
+				[(c.rule_id, c.matched_items, c.latest_at) for c in actual.breakdown],
+				[(c.rule_id, c.matched_items, c.latest_at) for c in expected.breakdown],
+			)
+			self.assertEqual([c.points for c in actual.breakdown], [c.points for c in expected.breakdown])
+			self.assertEqual(actual.score, expected.score)
+
+	def test_with_no_engagement_or_inactivity_rule_nothing_is_read(self):
+		lead = make_lead().name
+		make_activity("Lead", lead)
+
+		self.assertEqual(
+			activity_tallies(related_documents([lead]), rules_tally_query(()), now_datetime()), {}
+		)
