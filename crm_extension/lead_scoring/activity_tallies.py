@@ -11,11 +11,12 @@ The index is forced: for a chunk's ``reference_name in (...)`` the planner prefe
 ``reference_name`` index and then reads every row (a chunk took 0.5 s instead of 0.02 s).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import frappe
 
 from crm_extension.lead_scoring.engine.decay import SECONDS_PER_DAY
+from crm_extension.lead_scoring.engine.features import CountGroup, add_counts
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, TallyQuery, merged, tallies_from_aggregates
 from crm_extension.lead_scoring.touches import Ref, names_by_doctype, stored_datetime, to_seconds
 
@@ -45,6 +46,36 @@ def activity_tallies(
 			tallies = _tallies(query, values)
 			pairs += [(lead, tallies) for lead in owners[(doctype, reference)]]
 	return merged(pairs)
+
+
+def activity_window_counts(
+	owners: dict[Ref, set[str]], cutoff: datetime, windows_days: tuple[int, ...]
+) -> dict[str, dict[CountGroup, list[int]]]:
+	"""Per Lead, its CRM Activities before ``cutoff`` counted per (channel, direction, outcome) within each
+	window of days (what the model's count features need): only the last ``max(windows_days)`` days are
+	read."""
+	if not windows_days:
+		return {}
+	params = {f"from_{i}": cutoff - timedelta(days=days) for i, days in enumerate(windows_days)}
+	params.update(cutoff=cutoff, oldest=cutoff - timedelta(days=max(windows_days)))
+	counts = ", ".join(f"sum(activity_at >= %(from_{i})s)" for i in range(len(windows_days)))
+	result: dict[str, dict[CountGroup, list[int]]] = {}
+	for doctype, names in names_by_doctype(owners).items():
+		rows = frappe.db.sql(
+			f"""select reference_name, channel, direction, nullif(outcome, ''), {counts}
+			from `tabCRM Activity` force index (engagement_index)
+			where reference_doctype = %(doctype)s and reference_name in %(names)s
+				and activity_at < %(cutoff)s and activity_at >= %(oldest)s
+			group by reference_name, channel, direction, outcome""",
+			{**params, "doctype": doctype, "names": tuple(names)},
+			as_list=True,
+		)
+		for reference, channel, direction, outcome, *values in rows:
+			for lead in owners[(doctype, reference)]:
+				add_counts(
+					result.setdefault(lead, {}), {(channel, direction, outcome): [int(v) for v in values]}
+				)
+	return result
 
 
 def _aggregates(query: TallyQuery) -> tuple[str, dict]:

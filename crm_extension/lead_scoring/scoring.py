@@ -19,16 +19,21 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
-from crm_extension.lead_scoring.activity_tallies import activity_tallies
+from crm_extension.lead_scoring.activity_tallies import activity_tallies, activity_window_counts
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
-from crm_extension.lead_scoring.engine.features import feature_row
+from crm_extension.lead_scoring.engine.features import (
+	FeatureSettings,
+	add_counts,
+	feature_row_from_counts,
+	known_before,
+	window_counts,
+)
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
 from crm_extension.lead_scoring.engine.rules import RuleScore, rules_tally_query, score_tallies, tally_feed
-from crm_extension.lead_scoring.engine.tallies import LeadTallies, merged
+from crm_extension.lead_scoring.engine.tallies import LeadTallies, contact_directions, merged
 from crm_extension.lead_scoring.touches import (
 	Ref,
-	activity_touches,
 	host_touches,
 	related_documents,
 	stored_datetime,
@@ -54,7 +59,7 @@ def changed_scores(rows: list[frappe._dict], context: ScoringContext, as_of: dat
 	owners = related_documents([row.name for row in rows])
 	host_items = host_touches(owners)
 	tallies = feed_tallies(owners, host_items, context, as_of)
-	probabilities = _probabilities(context, rows, owners, host_items, as_of)
+	probabilities = _probabilities(context, rows, owners, host_items, tallies, as_of)
 	for row in rows:
 		result = score_tallies(row, tallies.get(row.name) or LeadTallies(), context.rules, as_of)
 		probability = probabilities.get(row.name)
@@ -114,8 +119,9 @@ def feed_tallies(
 ) -> dict[str, LeadTallies]:
 	"""Per Lead, what its feed adds up to for the rules: CRM Activities tallied by the database, the host's
 	emails, calls and meetings (``host_items``: fewer, and de-duplicated across documents) by the engine."""
-	host = {lead: tally_feed(items, context.rules, as_of) for lead, items in host_items.items()}
-	activities = activity_tallies(owners, rules_tally_query(context.rules), as_of)
+	query = rules_tally_query(context.rules, with_last_contact=context.model is not None)
+	host = {lead: tally_feed(items, context.rules, as_of, query) for lead, items in host_items.items()}
+	activities = activity_tallies(owners, query, as_of)
 	return merged([*activities.items(), *host.items()])
 
 
@@ -162,21 +168,33 @@ def on_grade_a(name: str, context: ScoringContext):
 	apply(doc=lead)
 
 
-def _probabilities(context: ScoringContext, rows, owners, host_items, as_of) -> dict[str, float]:
+def _probabilities(context: ScoringContext, rows, owners, host_items, tallies, as_of) -> dict[str, float]:
 	if not context.model:
 		return {}
 	# scikit-learn is imported only when there is a model (see context.stored_model)
 	from crm_extension.lead_scoring.engine.model import predict_probabilities
 
-	touches = activity_touches(owners)
-	for lead, items in host_items.items():
-		touches.setdefault(lead, []).extend(items)
-	features = [
-		feature_row(row, touches.get(row.name, []), as_of + timedelta(seconds=1), context.features)
-		for row in rows
-	]
+	cutoff = as_of + timedelta(seconds=1)  # a row counts what is known before its cutoff: at as_of too
+	features = model_feature_rows(rows, owners, host_items, tallies, cutoff, context.features)
 	predicted = predict_probabilities(context.model, features)
 	return {row.name: float(probability) for row, probability in zip(rows, predicted, strict=True)}
+
+
+def model_feature_rows(
+	rows, owners, host_items, tallies: dict[str, LeadTallies], cutoff: datetime, settings: FeatureSettings
+) -> list[dict]:
+	"""Each Lead's feature row as known before ``cutoff``: its CRM Activities counted by the database, the
+	host's items (``host_items``) counted by the engine, the last contact from ``tallies`` (made with
+	``with_last_contact``). The same rows ``feature_row`` makes from the items, without reading them."""
+	counts = activity_window_counts(owners, cutoff, settings.windows_days)
+	features = []
+	for row in rows:
+		lead_counts = counts.get(row.name, {})
+		if host := known_before(host_items.get(row.name, ()), cutoff):
+			add_counts(lead_counts, window_counts(host, cutoff, settings))
+		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None
+		features.append(feature_row_from_counts(row, lead_counts, last, cutoff, settings))
+	return features
 
 
 STORED_FIELDS = (

@@ -26,6 +26,8 @@ from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.rules import as_number, is_set
 
 Row = dict[str, float | str]
+CountGroup = tuple[str | None, str | None, str | None]  # channel, direction, outcome
+CONTACT_DIRECTIONS = (INBOUND, OUTBOUND)
 
 CONVERTED = "Converted"
 LOST_STATUSES = frozenset({"Do Not Contact", "Lost Quotation", "Unqualified"})
@@ -124,12 +126,58 @@ def feature_row(
 	settings: FeatureSettings = DEFAULT_FEATURES,
 ) -> Row:
 	"""The lead as known strictly before ``cutoff`` (same tz-awareness as the feed's ``at``)."""
-	known = [item for item in feed if item.get("at") is not None and item["at"] < cutoff]
+	known = known_before(feed, cutoff)
+	return feature_row_from_counts(
+		lead, window_counts(known, cutoff, settings), last_contact(known), cutoff, settings
+	)
+
+
+def feature_row_from_counts(
+	lead: Mapping[str, Any],
+	counts: Mapping[CountGroup, Sequence[int]],
+	last_contact_at: datetime | None,
+	cutoff: datetime,
+	settings: FeatureSettings = DEFAULT_FEATURES,
+) -> Row:
+	"""The same row from what a database can add up: per (channel, direction, outcome) the number of items
+	within each of ``settings.windows_days`` before the cutoff, and the last contact before it."""
 	return {
 		**field_features(lead, settings),
-		**count_features(known, cutoff, settings),
-		**recency_features(known, cutoff, settings),
+		**count_features_from_groups(counts, settings),
+		**recency_from_last_contact(last_contact_at, cutoff, settings),
 	}
+
+
+def known_before(feed: Iterable[Mapping[str, Any]], cutoff: datetime) -> list[Mapping[str, Any]]:
+	"""The feed items with a time strictly before ``cutoff``."""
+	return [item for item in feed if item.get("at") is not None and item["at"] < cutoff]
+
+
+def window_counts(
+	items: Iterable[Mapping[str, Any]], cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
+) -> dict[CountGroup, list[int]]:
+	"""Per (channel, direction, outcome), the items within each window (days before ``cutoff``)."""
+	counts: dict[CountGroup, list[int]] = {}
+	for item in items:
+		age = age_in_days(item["at"], cutoff)
+		if age > max(settings.windows_days, default=0):
+			continue
+		group = (item.get("channel"), item.get("direction"), item.get("outcome"))
+		tally = counts.setdefault(group, [0] * len(settings.windows_days))
+		for index, days in enumerate(settings.windows_days):
+			tally[index] += age <= days
+	return counts
+
+
+def add_counts(into: dict[CountGroup, list[int]], more: Mapping[CountGroup, Sequence[int]]) -> None:
+	for group, values in more.items():
+		tally = into.setdefault(group, [0] * len(values))
+		for index, value in enumerate(values):
+			tally[index] += value
+
+
+def last_contact(items: Iterable[Mapping[str, Any]]) -> datetime | None:
+	return max((item["at"] for item in items if item.get("direction") in CONTACT_DIRECTIONS), default=None)
 
 
 def field_features(lead: Mapping[str, Any], settings: FeatureSettings = DEFAULT_FEATURES) -> Row:
@@ -149,23 +197,35 @@ def field_features(lead: Mapping[str, Any], settings: FeatureSettings = DEFAULT_
 def count_features(
 	items: Sequence[Mapping[str, Any]], cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
 ) -> Row:
+	return count_features_from_groups(window_counts(items, cutoff, settings), settings)
+
+
+def count_features_from_groups(
+	counts: Mapping[CountGroup, Sequence[int]], settings: FeatureSettings = DEFAULT_FEATURES
+) -> Row:
 	row: dict[str, float] = {}
-	for item in items:
-		age = age_in_days(item["at"], cutoff)
-		for days in settings.windows_days:
-			if age <= days:
-				for key in _count_keys(item, days):
-					row[key] = row.get(key, 0.0) + 1.0
+	for (channel, direction, outcome), values in counts.items():
+		for days, count in zip(settings.windows_days, values, strict=True):
+			if count:
+				for key in _count_keys(
+					{"channel": channel, "direction": direction, "outcome": outcome}, days
+				):
+					row[key] = row.get(key, 0.0) + count
 	return row
 
 
 def recency_features(
 	items: Sequence[Mapping[str, Any]], cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
 ) -> Row:
-	contacts = [item["at"] for item in items if item.get("direction") in (INBOUND, OUTBOUND)]
-	if not contacts:
+	return recency_from_last_contact(last_contact(items), cutoff, settings)
+
+
+def recency_from_last_contact(
+	last_contact_at: datetime | None, cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
+) -> Row:
+	if last_contact_at is None:
 		return {DAYS_SINCE_LAST_CONTACT: settings.max_days, NO_CONTACT: 1.0}
-	return {DAYS_SINCE_LAST_CONTACT: min(age_in_days(max(contacts), cutoff), settings.max_days)}
+	return {DAYS_SINCE_LAST_CONTACT: min(age_in_days(last_contact_at, cutoff), settings.max_days)}
 
 
 def count_key(days: int, dimension: str, value: str | None = None) -> str:

@@ -305,16 +305,21 @@ def score_tallies(
 	)
 
 
-def rules_tally_query(rules: Sequence[Rule]) -> TallyQuery:
-	"""What the feed must be tallied into to score ``rules``."""
+def rules_tally_query(rules: Sequence[Rule], with_last_contact: bool = False) -> TallyQuery:
+	"""What the feed must be tallied into to score ``rules``; ``with_last_contact``: also the last Inbound or
+	Outbound item (the model's recency feature)."""
 	return tally_query(
 		[rule for rule in rules if isinstance(rule, EngagementRule)],
 		[rule for rule in rules if isinstance(rule, InactivityRule)],
+		[contact_directions(None)] if with_last_contact else [],
 	)
 
 
-def tally_feed(feed: Iterable[Mapping[str, Any]], rules: Sequence[Rule], as_of: datetime) -> LeadTallies:
-	return tally_touches(feed_touches(feed, as_of), rules_tally_query(rules), as_of)
+def tally_feed(
+	feed: Iterable[Mapping[str, Any]], rules: Sequence[Rule], as_of: datetime, query: TallyQuery | None = None
+) -> LeadTallies:
+	"""Tallies of ``feed`` for ``rules`` (or for ``query``, made from them)."""
+	return tally_touches(feed_touches(feed, as_of), query or rules_tally_query(rules), as_of)
 
 
 def clamp_score(points: float) -> float:

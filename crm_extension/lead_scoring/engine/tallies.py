@@ -70,8 +70,14 @@ def contact_directions(direction: str | None) -> tuple[str, ...]:
 	return (direction,) if direction else CONTACT_DIRECTIONS
 
 
-def tally_query(engagement_rules: Sequence[Any], inactivity_rules: Sequence[Any]) -> TallyQuery:
-	directions = {contact_directions(rule.direction) for rule in inactivity_rules}
+def tally_query(
+	engagement_rules: Sequence[Any],
+	inactivity_rules: Sequence[Any],
+	more_contact_directions: Iterable[tuple[str, ...]] = (),
+) -> TallyQuery:
+	directions = {contact_directions(rule.direction) for rule in inactivity_rules} | set(
+		more_contact_directions
+	)
 	return TallyQuery(
 		rules=tuple(dict.fromkeys(engagement_rules)),
 		contact_directions=tuple(sorted(directions)),

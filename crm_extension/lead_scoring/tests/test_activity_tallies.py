@@ -1,9 +1,11 @@
 import random
 from datetime import timedelta
 
+import frappe
 from frappe.utils import now_datetime
 
 from crm_extension.lead_scoring.activity_tallies import activity_tallies
+from crm_extension.lead_scoring.engine.features import DEFAULT_FEATURES, feature_row
 from crm_extension.lead_scoring.engine.rules import (
 	EngagementRule,
 	InactivityRule,
@@ -11,7 +13,14 @@ from crm_extension.lead_scoring.engine.rules import (
 	score_tallies,
 	tally_feed,
 )
-from crm_extension.lead_scoring.touches import activity_touches, related_documents
+from crm_extension.lead_scoring.engine.tallies import merged
+from crm_extension.lead_scoring.scoring import model_feature_rows
+from crm_extension.lead_scoring.touches import (
+	activity_touches,
+	host_touches,
+	load_touches,
+	related_documents,
+)
 from crm_extension.tests.factories import make_activity, make_contact, make_lead, make_opportunity
 from crm_extension.tests.utils import CRMTestCase
 
@@ -26,6 +35,21 @@ RULES = (
 CHANNELS = ("WhatsApp", "Email", "Phone", "SMS")
 DIRECTIONS = ("Inbound", "Outbound", "Internal")
 OUTCOMES = ("", "Replied", "No Response", "Meeting Held", "Bounced")
+
+
+def make_email(lead: str, at):
+	return frappe.get_doc(
+		{
+			"doctype": "Communication",
+			"communication_type": "Communication",
+			"communication_medium": "Email",
+			"sent_or_received": "Received",
+			"subject": "Re: our offer",
+			"communication_date": at,
+			"reference_doctype": "Lead",
+			"reference_name": lead,
+		}
+	).insert(ignore_permissions=True)
 
 
 class TestActivityTallies(CRMTestCase):
@@ -66,6 +90,49 @@ class TestActivityTallies(CRMTestCase):
 			)
 			self.assertEqual([c.points for c in actual.breakdown], [c.points for c in expected.breakdown])
 			self.assertEqual(actual.score, expected.score)
+
+	def test_the_models_feature_rows_from_database_counts_equal_those_made_from_the_items(self):
+		as_of = now_datetime()
+		cutoff = as_of + timedelta(seconds=1)
+		generator = random.Random(11)
+		leads = [make_lead().name for _ in range(3)]
+		contact = make_contact([("Lead", leads[0])])
+		references = [("Lead", lead) for lead in leads] + [("Contact", contact.name)]
+		for number in range(40):
+			doctype, name = references[number % len(references)]
+			make_activity(
+				doctype,
+				name,
+				channel=generator.choice(CHANNELS),
+				direction=generator.choice(DIRECTIONS),
+				outcome=generator.choice(OUTCOMES),
+				# inside and beyond the 7, 30 and 90-day windows; a few after the cutoff
+				activity_at=as_of - timedelta(days=generator.choice([0.5, 5, 20, 60, 120, 400, -2])),
+			)
+		make_email(leads[1], as_of - timedelta(days=3))
+		owners = related_documents(leads)
+		host_items = host_touches(owners)
+		query = rules_tally_query(RULES, with_last_contact=True)
+		tallies = merged(
+			[
+				*activity_tallies(owners, query, as_of).items(),
+				*((lead, tally_feed(items, RULES, as_of, query)) for lead, items in host_items.items()),
+			]
+		)
+		rows = [frappe._dict(name=lead, source="Referral", email_id="a@example.com") for lead in leads]
+		items = load_touches(leads)
+
+		actual = model_feature_rows(rows, owners, host_items, tallies, cutoff, DEFAULT_FEATURES)
+
+		expected = [feature_row(row, items.get(row.name, []), cutoff, DEFAULT_FEATURES) for row in rows]
+		self.assertGreater(len([key for key in expected[1] if key.startswith("count:")]), 3)
+		for mine, theirs in zip(actual, expected, strict=True):
+			self.assertEqual(mine.keys(), theirs.keys())
+			for key, value in theirs.items():
+				if isinstance(value, float):
+					self.assertAlmostEqual(mine[key], value, places=6, msg=key)
+				else:
+					self.assertEqual(mine[key], value, key)
 
 	def test_with_no_engagement_or_inactivity_rule_nothing_is_read(self):
 		lead = make_lead().name
