@@ -4,7 +4,8 @@ same rows, in the same run.
 Run on a bench site that has the app installed:
     CRM_TEST_SITE=leads.localhost bash benchmarks/run.sh leads
 Sizes for a quicker trial: CRM_BENCH_LEADS=5000 CRM_BENCH_LEAD_ITEMS=50000; CRM_BENCH_LEAD_MODEL=0 skips
-the run with a trained model; CRM_BENCH_LEAD_MEMORY=0 skips the (traced, slower) memory run.
+the run with a trained model; CRM_BENCH_LEAD_MEMORY=0 skips the (traced, slower) memory run;
+CRM_BENCH_LEAD_WORKERS=0 skips the run on workers.
 
 Seeds (fixed random seed): open Leads with the fields of ``generator.lead_fields`` (source, industry, size,
 territory, country, type, ...) created over the last two years, and feed items about them: 90% CRM
@@ -18,8 +19,8 @@ the run, validated by their controller, and removed after.
 
 Measured, after a commit of the seed:
 
-- **SQL pass** (after a warm-up; the faster of a forced table scan, median of 3, and the planner's own
-  plan, 1 run): per-Lead count and latest time of its CRM Activities and of its emails (``GROUP BY
+- **SQL pass** (after a warm-up; the faster of a forced table scan and the planner's own plan, median of 3
+  runs each): per-Lead count and latest time of its CRM Activities and of its emails (``GROUP BY
   reference_name``), and the open Leads' rows with the columns scoring reads;
   also, not the target's baseline, the time to fetch every one of those feed rows into Python unscored;
 - **full recompute, first**: ``jobs.open_lead_chunks`` and ``scoring.score_leads`` per chunk, inline in
@@ -31,6 +32,10 @@ Measured, after a commit of the seed:
 - **full recompute with a model, next day**: the same with a conversion model (trained by the engine on
   generated leads) stored in Lead Scoring Settings for the run, so every Lead also gets a feature row and
   a probability, and grades follow the probability; rolled back;
+- **on workers**: the full recompute as a site runs it, ``jobs.rescore_all`` enqueuing one job per 5,000
+  Leads on the long queue and one Frappe worker per core taking them, timed from the enqueue to the last
+  job's end: on unscored Leads, then the next day's run (each job commits; the seeded Leads' scores are
+  reset before and after);
 - **memory**: the tracemalloc peak of scoring the first chunks, and the process's peak RSS.
 
 When the site has open Leads of its own, nothing is committed: the next-day runs are skipped and the model
@@ -123,7 +128,7 @@ ACTIVITY_PASS = """select reference_name, count(*), max(activity_at)
 COMMUNICATION_PASS = """select reference_name, count(*), max(communication_date)
 	from `tabCommunication` {hint} where reference_doctype = 'Lead' and communication_type = 'Communication'
 	group by reference_name"""
-PLANS = {"table_scan": ("use index ()", 3), "planner": ("", 1)}  # hint, timed runs after a warm-up
+PLANS = {"table_scan": ("use index ()", 3), "planner": ("", 3)}  # hint, timed runs after a warm-up
 
 # Every table the seed writes to, and the column that marks a seeded row.
 SEEDED = (
