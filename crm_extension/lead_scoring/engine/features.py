@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from crm_extension.activity_log.engine.feed import INBOUND, OUTBOUND
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.rules import as_number, is_set
+from crm_extension.lead_scoring.engine.tallies import CONTACT_DIRECTIONS
 
 Row = dict[str, float | str]
 CountGroup = tuple[str | None, str | None, str | None]  # channel, direction, outcome
-CONTACT_DIRECTIONS = (INBOUND, OUTBOUND)
 
 CONVERTED = "Converted"
 LOST_STATUSES = frozenset({"Do Not Contact", "Lost Quotation", "Unqualified"})
