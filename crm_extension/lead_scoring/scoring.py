@@ -7,8 +7,8 @@ A point joins the score trend (Lead Score Log) only when it matters: the grade c
 probability moved enough. A Lead whose grade becomes A notifies its owner and is offered to the host's
 Assignment Rules (a rule with a condition on `lead_grade` picks it up).
 
-A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities and emails tallied by the
-database (``database_tallies``), the host's calls and meetings read as items and tallied by the engine.
+A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities tallied by the database
+(``activity_tallies``), the host's emails, calls and meetings read as items and tallied by the engine.
 """
 
 import json
@@ -19,13 +19,8 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
+from crm_extension.lead_scoring.activity_tallies import activity_tallies, activity_window_counts
 from crm_extension.lead_scoring.context import ScoringContext, load_context
-from crm_extension.lead_scoring.database_tallies import (
-	activity_tallies,
-	activity_window_counts,
-	email_tallies,
-	email_window_counts,
-)
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import (
 	FeatureSettings,
@@ -35,13 +30,7 @@ from crm_extension.lead_scoring.engine.features import (
 	window_counts,
 )
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
-from crm_extension.lead_scoring.engine.rules import (
-	Rule,
-	RuleScore,
-	rules_tally_query,
-	score_tallies,
-	tally_feed,
-)
+from crm_extension.lead_scoring.engine.rules import RuleScore, rules_tally_query, score_tallies, tally_feed
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, contact_directions, merged
 from crm_extension.lead_scoring.touches import (
 	Ref,
@@ -68,8 +57,8 @@ def score_leads(
 def changed_scores(rows: list[frappe._dict], context: ScoringContext, as_of: datetime):
 	"""(row, trend point, values to store) of each Lead whose stored values the scoring changes."""
 	owners = related_documents([row.name for row in rows])
-	host_items = host_touches(owners, with_emails=False)
-	tallies = feed_tallies(owners, host_items, context.rules, as_of, with_last_contact=bool(context.model))
+	host_items = host_touches(owners)
+	tallies = feed_tallies(owners, host_items, context, as_of)
 	probabilities = _probabilities(context, rows, owners, host_items, tallies, as_of)
 	for row in rows:
 		result = score_tallies(row, tallies.get(row.name) or LeadTallies(), context.rules, as_of)
@@ -126,19 +115,14 @@ def lead_rows(leads: list[str], fields: list[str]) -> list[frappe._dict]:
 
 
 def feed_tallies(
-	owners: dict[Ref, set[str]],
-	host_items: dict[str, list[dict]],
-	rules: tuple[Rule, ...],
-	as_of: datetime,
-	with_last_contact: bool = False,
+	owners: dict[Ref, set[str]], host_items: dict[str, list[dict]], context: ScoringContext, as_of: datetime
 ) -> dict[str, LeadTallies]:
-	"""Per Lead, what its feed adds up to for ``rules``: CRM Activities and emails tallied by the database,
-	the host's calls and meetings (``host_items``: few) by the engine."""
-	query = rules_tally_query(rules, with_last_contact)
-	host = {lead: tally_feed(items, rules, as_of, query) for lead, items in host_items.items()}
+	"""Per Lead, what its feed adds up to for the rules: CRM Activities tallied by the database, the host's
+	emails, calls and meetings (``host_items``: fewer, and de-duplicated across documents) by the engine."""
+	query = rules_tally_query(context.rules, with_last_contact=context.model is not None)
+	host = {lead: tally_feed(items, context.rules, as_of, query) for lead, items in host_items.items()}
 	activities = activity_tallies(owners, query, as_of)
-	emails = email_tallies(leads_of(owners), query, as_of)
-	return merged([*activities.items(), *emails.items(), *host.items()])
+	return merged([*activities.items(), *host.items()])
 
 
 def last_trend_points(leads: list[str]) -> dict[str, TrendPoint]:
@@ -196,22 +180,16 @@ def _probabilities(context: ScoringContext, rows, owners, host_items, tallies, a
 	return {row.name: float(probability) for row, probability in zip(rows, predicted, strict=True)}
 
 
-def leads_of(owners: dict[Ref, set[str]]) -> list[str]:
-	return [name for doctype, name in owners if doctype == "Lead"]
-
-
 def model_feature_rows(
 	rows, owners, host_items, tallies: dict[str, LeadTallies], cutoff: datetime, settings: FeatureSettings
 ) -> list[dict]:
-	"""Each Lead's feature row as known before ``cutoff``: its CRM Activities and emails counted by the
-	database, the host's calls and meetings (``host_items``) by the engine, the last contact from ``tallies``
-	(made ``with_last_contact``). The same rows ``feature_row`` makes from the items, without reading them."""
+	"""Each Lead's feature row as known before ``cutoff``: its CRM Activities counted by the database, the
+	host's items (``host_items``) counted by the engine, the last contact from ``tallies`` (made with
+	``with_last_contact``). The same rows ``feature_row`` makes from the items, without reading them."""
 	counts = activity_window_counts(owners, cutoff, settings.windows_days)
-	emails = email_window_counts(leads_of(owners), cutoff, settings.windows_days)
 	features = []
 	for row in rows:
 		lead_counts = counts.get(row.name, {})
-		add_counts(lead_counts, emails.get(row.name, {}))
 		if host := known_before(host_items.get(row.name, ()), cutoff):
 			add_counts(lead_counts, window_counts(host, cutoff, settings))
 		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None

@@ -44,12 +44,11 @@ def activity_touches(owners: dict[Ref, set[str]]) -> dict[str, list[dict]]:
 	return dict(touches)
 
 
-def host_touches(owners: dict[Ref, set[str]], with_emails: bool = True) -> dict[str, list[dict]]:
-	"""The host's emails (unless not ``with_emails``), calls and meetings about the documents in ``owners``,
-	per Lead, each item once."""
+def host_touches(owners: dict[Ref, set[str]]) -> dict[str, list[dict]]:
+	"""The host's emails, calls and meetings about the documents in ``owners``, per Lead, each item once."""
 	by_doctype = names_by_doctype(owners)
 	host_items: dict[str, dict[Ref, dict]] = defaultdict(dict)
-	for reader in (_communications, _calls, _events) if with_emails else (_calls, _events):
+	for reader in (_communications, _calls, _events):
 		for doctype, names in by_doctype.items():
 			for row in reader(doctype, names):
 				item = normalise_host_item(row)
@@ -75,30 +74,25 @@ def to_seconds(at: datetime) -> float:
 	return (at - YEAR_ONE).total_seconds() + YEAR_ONE_SECONDS
 
 
-# A chunk's Leads, their Contacts and their Opportunities as (doctype, docname, lead) rows. The email tallies
-# join it, so that the database itself sees an email that reaches a Lead through two of its documents.
-DOCUMENTS_OF_LEADS = """
-	select 'Lead' as doctype, name as docname, name as lead from `tabLead` where name in %(leads)s
-	union all
-	select 'Contact', parent, link_name from `tabDynamic Link`
-	where parenttype = 'Contact' and link_doctype = 'Lead' and link_name in %(leads)s
-	union all
-	select 'Opportunity', name, party_name from `tabOpportunity`
-	where opportunity_from = 'Lead' and party_name in %(leads)s"""
-
-
-# The Communications that are emails, messages or calls (not comments, not an Event's own mail).
-KEPT_COMMUNICATIONS = (
-	"c.communication_type = 'Communication' and coalesce(c.reference_doctype, '') != 'Event'"
-)
-
-
 def related_documents(leads: list[str]) -> dict[Ref, set[str]]:
 	"""(doctype, name) of each Lead, its Contacts and its Opportunities -> the Leads it belongs to."""
 	owners: dict[Ref, set[str]] = defaultdict(set)
-	if leads:
-		for doctype, name, lead in frappe.db.sql(DOCUMENTS_OF_LEADS, {"leads": tuple(leads)}):
-			owners[(doctype, name)].add(lead)
+	for lead in leads:
+		owners[("Lead", lead)].add(lead)
+	if not leads:
+		return owners
+	for contact, lead in frappe.db.sql(
+		"""select parent, link_name from `tabDynamic Link`
+		where parenttype = 'Contact' and link_doctype = 'Lead' and link_name in %(leads)s""",
+		{"leads": tuple(leads)},
+	):
+		owners[("Contact", contact)].add(lead)
+	for opportunity, lead in frappe.db.sql(
+		"""select name, party_name from `tabOpportunity`
+		where opportunity_from = 'Lead' and party_name in %(leads)s""",
+		{"leads": tuple(leads)},
+	):
+		owners[("Opportunity", opportunity)].add(lead)
 	return owners
 
 
@@ -115,7 +109,7 @@ def _crm_activities(doctype: str, names: list[str]) -> list[tuple]:
 
 def _communications(doctype: str, names: list[str]) -> list[dict]:
 	params = {"doctype": doctype, "names": tuple(names)}
-	kept = KEPT_COMMUNICATIONS
+	kept = "c.communication_type = 'Communication' and coalesce(c.reference_doctype, '') != 'Event'"
 	columns = """c.name, to_seconds(c.communication_date), microsecond(c.communication_date),
 		c.communication_medium, c.sent_or_received"""
 	about = frappe.db.sql(
