@@ -99,7 +99,7 @@ def open_lead_chunks(chunk_size: int = CHUNK_SIZE):
 	key, so a chunk costs the same at the end of the table as at its start)."""
 	last = ""
 	while chunk := frappe.db.sql_list(
-		f"""select name from `tabLead` where name > %(last)s and status not in %(decided)s
+		f"""select name from `tabLead` where name > %(last)s and coalesce(status, '') not in %(decided)s
 		order by name limit {int(chunk_size)}""",
 		{"last": last, "decided": DECIDED_STATUSES},
 	):

@@ -200,12 +200,14 @@ class TestLeadScoringRules(CRMTestCase):
 		self.assertTrue(frappe.db.exists("Notification Log", {"for_user": owner, "document_name": lead.name}))
 
 	def test_nightly_chunks_skip_decided_leads(self):
-		lead, converted = make_lead(), make_lead()
+		lead, converted, without_status = make_lead(), make_lead(), make_lead()
 		frappe.db.set_value("Lead", converted.name, "status", "Converted")
+		frappe.db.sql("update `tabLead` set status = null where name = %s", without_status.name)
 
 		names = [name for chunk in open_lead_chunks(chunk_size=50) for name in chunk]
 
 		self.assertIn(lead.name, names)
+		self.assertIn(without_status.name, names)  # an imported Lead may have no status: it is open
 		self.assertNotIn(converted.name, names)
 
 
