@@ -30,7 +30,13 @@ from crm_extension.lead_scoring.engine.features import (
 	window_counts,
 )
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
-from crm_extension.lead_scoring.engine.rules import RuleScore, rules_tally_query, score_tallies, tally_feed
+from crm_extension.lead_scoring.engine.rules import (
+	Rule,
+	RuleScore,
+	rules_tally_query,
+	score_tallies,
+	tally_feed,
+)
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, contact_directions, merged
 from crm_extension.lead_scoring.touches import (
 	Ref,
@@ -58,7 +64,7 @@ def changed_scores(rows: list[frappe._dict], context: ScoringContext, as_of: dat
 	"""(row, trend point, values to store) of each Lead whose stored values the scoring changes."""
 	owners = related_documents([row.name for row in rows])
 	host_items = host_touches(owners)
-	tallies = feed_tallies(owners, host_items, context, as_of)
+	tallies = feed_tallies(owners, host_items, context.rules, as_of, with_last_contact=bool(context.model))
 	probabilities = _probabilities(context, rows, owners, host_items, tallies, as_of)
 	for row in rows:
 		result = score_tallies(row, tallies.get(row.name) or LeadTallies(), context.rules, as_of)
@@ -115,12 +121,16 @@ def lead_rows(leads: list[str], fields: list[str]) -> list[frappe._dict]:
 
 
 def feed_tallies(
-	owners: dict[Ref, set[str]], host_items: dict[str, list[dict]], context: ScoringContext, as_of: datetime
+	owners: dict[Ref, set[str]],
+	host_items: dict[str, list[dict]],
+	rules: tuple[Rule, ...],
+	as_of: datetime,
+	with_last_contact: bool = False,
 ) -> dict[str, LeadTallies]:
-	"""Per Lead, what its feed adds up to for the rules: CRM Activities tallied by the database, the host's
+	"""Per Lead, what its feed adds up to for ``rules``: CRM Activities tallied by the database, the host's
 	emails, calls and meetings (``host_items``: fewer, and de-duplicated across documents) by the engine."""
-	query = rules_tally_query(context.rules, with_last_contact=context.model is not None)
-	host = {lead: tally_feed(items, context.rules, as_of, query) for lead, items in host_items.items()}
+	query = rules_tally_query(rules, with_last_contact)
+	host = {lead: tally_feed(items, rules, as_of, query) for lead, items in host_items.items()}
 	activities = activity_tallies(owners, query, as_of)
 	return merged([*activities.items(), *host.items()])
 

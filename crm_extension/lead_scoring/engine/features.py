@@ -193,12 +193,6 @@ def field_features(lead: Mapping[str, Any], settings: FeatureSettings = DEFAULT_
 	return row
 
 
-def count_features(
-	items: Sequence[Mapping[str, Any]], cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
-) -> Row:
-	return count_features_from_groups(window_counts(items, cutoff, settings), settings)
-
-
 def count_features_from_groups(
 	counts: Mapping[CountGroup, Sequence[int]], settings: FeatureSettings = DEFAULT_FEATURES
 ) -> Row:
@@ -211,12 +205,6 @@ def count_features_from_groups(
 				):
 					row[key] = row.get(key, 0.0) + count
 	return row
-
-
-def recency_features(
-	items: Sequence[Mapping[str, Any]], cutoff: datetime, settings: FeatureSettings = DEFAULT_FEATURES
-) -> Row:
-	return recency_from_last_contact(last_contact(items), cutoff, settings)
 
 
 def recency_from_last_contact(

@@ -13,8 +13,7 @@ from crm_extension.lead_scoring.engine.rules import (
 	score_tallies,
 	tally_feed,
 )
-from crm_extension.lead_scoring.engine.tallies import merged
-from crm_extension.lead_scoring.scoring import model_feature_rows
+from crm_extension.lead_scoring.scoring import feed_tallies, model_feature_rows
 from crm_extension.lead_scoring.touches import (
 	activity_touches,
 	host_touches,
@@ -52,10 +51,24 @@ def make_email(lead: str, at):
 	).insert(ignore_permissions=True)
 
 
+def make_random_activities(references: list[tuple[str, str]], seed: int, days_ago) -> None:
+	"""40 activities spread over ``references``, each ``days_ago(generator)`` days before now (some after it:
+	neither side may count those)."""
+	generator, now = random.Random(seed), now_datetime()
+	for number in range(40):
+		doctype, name = references[number % len(references)]
+		make_activity(
+			doctype,
+			name,
+			channel=generator.choice(CHANNELS),
+			direction=generator.choice(DIRECTIONS),
+			outcome=generator.choice(OUTCOMES),
+			activity_at=now - timedelta(days=days_ago(generator), microseconds=number),
+		)
+
+
 class TestActivityTallies(CRMTestCase):
 	def test_the_databases_tallies_score_exactly_like_the_engine_on_the_same_activities(self):
-		as_of = now_datetime()
-		generator = random.Random(7)
 		leads = [make_lead().name for _ in range(3)]
 		contact = make_contact([("Lead", leads[0])])
 		opportunity = make_opportunity("Lead", leads[1])
@@ -63,17 +76,8 @@ class TestActivityTallies(CRMTestCase):
 			("Contact", contact.name),
 			("Opportunity", opportunity.name),
 		]
-		for number in range(40):
-			doctype, name = references[number % len(references)]
-			make_activity(
-				doctype,
-				name,
-				channel=generator.choice(CHANNELS),
-				direction=generator.choice(DIRECTIONS),
-				outcome=generator.choice(OUTCOMES),
-				# some after as_of: neither side may count them
-				activity_at=as_of - timedelta(days=generator.uniform(-3, 200), microseconds=number),
-			)
+		make_random_activities(references, 7, lambda generator: generator.uniform(-3, 200))
+		as_of = now_datetime()
 		owners = related_documents(leads)
 		items = activity_touches(owners)
 
@@ -92,33 +96,19 @@ class TestActivityTallies(CRMTestCase):
 			self.assertEqual(actual.score, expected.score)
 
 	def test_the_models_feature_rows_from_database_counts_equal_those_made_from_the_items(self):
-		as_of = now_datetime()
-		cutoff = as_of + timedelta(seconds=1)
-		generator = random.Random(11)
 		leads = [make_lead().name for _ in range(3)]
 		contact = make_contact([("Lead", leads[0])])
 		references = [("Lead", lead) for lead in leads] + [("Contact", contact.name)]
-		for number in range(40):
-			doctype, name = references[number % len(references)]
-			make_activity(
-				doctype,
-				name,
-				channel=generator.choice(CHANNELS),
-				direction=generator.choice(DIRECTIONS),
-				outcome=generator.choice(OUTCOMES),
-				# inside and beyond the 7, 30 and 90-day windows; a few after the cutoff
-				activity_at=as_of - timedelta(days=generator.choice([0.5, 5, 20, 60, 120, 400, -2])),
-			)
-		make_email(leads[1], as_of - timedelta(days=3))
+		# inside and beyond the 7, 30 and 90-day windows; a few after the cutoff
+		make_random_activities(
+			references, 11, lambda generator: generator.choice([0.5, 5, 20, 60, 120, 400, -2])
+		)
+		make_email(leads[1], now_datetime() - timedelta(days=3))
+		as_of = now_datetime()
+		cutoff = as_of + timedelta(seconds=1)
 		owners = related_documents(leads)
 		host_items = host_touches(owners)
-		query = rules_tally_query(RULES, with_last_contact=True)
-		tallies = merged(
-			[
-				*activity_tallies(owners, query, as_of).items(),
-				*((lead, tally_feed(items, RULES, as_of, query)) for lead, items in host_items.items()),
-			]
-		)
+		tallies = feed_tallies(owners, host_items, RULES, as_of, with_last_contact=True)
 		rows = [frappe._dict(name=lead, source="Referral", email_id="a@example.com") for lead in leads]
 		items = load_touches(leads)
 
