@@ -31,6 +31,7 @@ from crm_extension.lead_scoring.engine.features import (
 )
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
 from crm_extension.lead_scoring.engine.rules import (
+	Contribution,
 	Rule,
 	RuleScore,
 	rules_tally_query,
@@ -218,16 +219,19 @@ STORED_FIELDS = (
 
 def _stored_values(result: RuleScore, point: TrendPoint) -> tuple:
 	"""``STORED_FIELDS`` after the name."""
-	breakdown = [
-		{
-			"rule": contribution.label,
-			"points": round(contribution.points, 2),
-			"items": contribution.matched_items,
-			"latest_at": None if contribution.latest_at is None else str(contribution.latest_at),
-		}
-		for contribution in result.breakdown
-	]
-	return (result.score, point.grade, stored_probability(point.probability), json.dumps(breakdown))
+	breakdown = json.dumps([_breakdown_item(c) for c in result.breakdown], separators=(",", ":"))
+	return (result.score, point.grade, stored_probability(point.probability), breakdown)
+
+
+def _breakdown_item(contribution: Contribution) -> dict:
+	"""A rule's points, with how many feed items gave them and the newest one's time (to the second) when
+	items did. A full rescore writes every open Lead's breakdown, so it stays short."""
+	item = {"rule": contribution.label, "points": round(contribution.points, 2)}
+	if contribution.matched_items:
+		item["items"] = contribution.matched_items
+	if contribution.latest_at is not None:
+		item["latest_at"] = str(contribution.latest_at.replace(microsecond=0))
+	return item
 
 
 def stored_probability(probability: float | None) -> float:

@@ -1,7 +1,7 @@
 import json
 
 import frappe
-from frappe.utils import add_days, get_datetime, now_datetime
+from frappe.utils import add_days, add_to_date, get_datetime, now_datetime
 
 from crm_extension.api import lead_scoring as lead_scoring_api
 from crm_extension.lead_scoring.jobs import open_lead_chunks
@@ -57,16 +57,22 @@ class TestLeadScoringRules(CRMTestCase):
 			half_life_days=10,
 		)
 		lead = make_lead(source=referral)
-		make_activity("Lead", lead.name, channel="WhatsApp", direction="Inbound", activity_at=now_datetime())
+		replied_at = add_to_date(now_datetime(), seconds=-2).replace(microsecond=654321)
+		make_activity("Lead", lead.name, channel="WhatsApp", direction="Inbound", activity_at=replied_at)
 
 		score_leads([lead.name])
 
 		values = stored(lead.name)
 		self.assertAlmostEqual(values.lead_score, 55, delta=0.5)
 		self.assertEqual(values.lead_grade, "B")  # no model: graded on the rule score, B from 45 to 70
-		breakdown = {item["rule"]: item["points"] for item in json.loads(values.score_breakdown)}
-		self.assertEqual(breakdown["Came by referral"], 30)
-		self.assertAlmostEqual(breakdown["Replied on WhatsApp"], 25, delta=0.5)
+		breakdown = {item["rule"]: item for item in json.loads(values.score_breakdown)}
+		# a fit rule gave points, nothing else to say; an engagement rule names its items and the newest
+		self.assertEqual(breakdown["Came by referral"], {"rule": "Came by referral", "points": 30})
+		self.assertAlmostEqual(breakdown["Replied on WhatsApp"].pop("points"), 25, delta=0.5)
+		self.assertEqual(
+			breakdown["Replied on WhatsApp"],
+			{"rule": "Replied on WhatsApp", "items": 1, "latest_at": str(replied_at.replace(microsecond=0))},
+		)
 		self.assertEqual(values.conversion_probability, 0)  # no model yet
 
 	def test_engagement_points_decay_with_the_activity_age(self):

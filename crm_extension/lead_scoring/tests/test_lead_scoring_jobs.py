@@ -25,7 +25,7 @@ ENQUEUE_PARAMETERS = set(inspect.signature(enqueue).parameters) - {"method", "kw
 def nightly_jobs() -> list:
 	"""The frappe.enqueue calls of one nightly_rescore, with jobs of CHUNK_SIZE Leads."""
 	with (
-		patch.object(jobs, "JOB_SIZE", CHUNK_SIZE),
+		patch.object(jobs, "MAX_JOB_SIZE", CHUNK_SIZE),
 		patch("crm_extension.lead_scoring.jobs.frappe.enqueue") as captured,
 	):
 		jobs.nightly_rescore()
@@ -65,6 +65,21 @@ class TestNightlyRescore(CRMTestCase):
 		self.assertNotIn(self.decided, names)
 		# Five Leads in chunks of two span at least three jobs: the chunking really split them.
 		self.assertGreaterEqual(len([chunk for chunk in chunks if set(chunk) & set(self.open_leads)]), 3)
+
+	def test_a_full_rescore_gives_each_long_queue_worker_the_same_share(self):
+		open_leads = frappe.db.count("Lead", {"status": ("not in", jobs.DECIDED_STATUSES)})
+		with (
+			patch.object(jobs, "get_workers", return_value=["worker"] * 3),
+			patch("crm_extension.lead_scoring.jobs.frappe.enqueue") as captured,
+		):
+			count = len(jobs.rescore_all())
+
+		sizes = [len(call.kwargs["leads"]) for call in captured.call_args_list]
+		self.assertEqual(len(sizes), count)
+		self.assertEqual(sum(sizes), open_leads)
+		# well under MAX_JOB_SIZE open Leads: one job per worker, not one for all of them
+		self.assertEqual(count, 3)
+		self.assertLessEqual(max(sizes) - min(sizes), 1)
 
 	def test_nightly_rescore_enqueues_nothing_when_the_setting_is_off(self):
 		frappe.db.set_single_value(SETTINGS, "nightly_rescore", 0)
