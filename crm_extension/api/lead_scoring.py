@@ -4,7 +4,7 @@ import json
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime, pretty_date
+from frappe.utils import get_datetime, now_datetime, pretty_date
 
 from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import feature_row
@@ -111,7 +111,8 @@ def check_manager():
 def _rule_text(item: dict) -> str:
 	"""'+18 Replied on WhatsApp (2 days ago)'."""
 	text = f"{item['points']:+g} {_(item['rule'])}"
-	return f"{text} ({pretty_date(item['latest_at'])})" if item.get("latest_at") else text
+	# get_datetime: pretty_date parses text only with microseconds, and the breakdown keeps whole seconds
+	return f"{text} ({pretty_date(get_datetime(item['latest_at']))})" if item.get("latest_at") else text
 
 
 def _model_explanation(lead: str) -> dict | None:

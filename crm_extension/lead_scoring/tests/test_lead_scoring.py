@@ -236,6 +236,21 @@ class TestLeadScoringAPI(CRMTestCase):
 		)
 		self.assertIsNone(explanation["model"])
 
+	def test_explain_says_when_the_newest_item_of_an_engagement_rule_was(self):
+		make_rule(
+			label="Any reply", rule_type="Engagement", direction="Inbound", points=30, half_life_days=10
+		)
+		# a time typed in the desk has no microseconds; the breakdown keeps whole seconds either way
+		replied_at = add_days(now_datetime(), -2).replace(microsecond=0)
+		make_activity("Lead", self.lead.name, channel="SMS", direction="Inbound", activity_at=replied_at)
+		score_leads([self.lead.name])
+
+		factors = {factor["label"]: factor for factor in lead_scoring_api.explain(self.lead.name)["factors"]}
+
+		self.assertEqual(
+			factors["Any reply"]["text"], f"+{factors['Any reply']['points']:g} Any reply (2 days ago)"
+		)
+
 	def test_user_who_cannot_read_the_lead_gets_no_explanation(self):
 		frappe.set_user(make_user(["Accounts User"]))
 		with self.assertRaises(frappe.PermissionError):
