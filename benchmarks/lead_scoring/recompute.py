@@ -36,8 +36,8 @@ Measured, after a commit of the seed, each time once InnoDB has purged what came
   a probability, and grades follow the probability; rolled back;
 - **on workers**: the full recompute as a site runs it, one Frappe worker per core on the long queue and
   ``jobs.rescore_all`` enqueuing the open Leads as jobs that give each worker the same share (of at most
-  ``jobs.MAX_JOB_SIZE`` Leads), timed from the enqueue to the last job's end: on unscored Leads, then the next day's run (each job commits; the seeded Leads' scores are
-  reset before and after);
+  ``jobs.MAX_JOB_SIZE`` Leads), timed from the enqueue to the last job's end: on unscored Leads, then the
+  next day's run (each job commits; the seeded Leads' scores are reset before and after);
 - **memory**: the tracemalloc peak of scoring the first chunks, and the process's peak RSS.
 
 When the site has open Leads of its own, nothing is committed: the next-day runs are skipped and the model
@@ -130,7 +130,7 @@ RULES = (
 	 "direction": "Inbound"},
 )  # fmt: skip
 
-# {hint}: "" lets the planner choose (it walks the reference_name index and looks every row up), "use
+# {hint}: "" lets the planner choose (for CRM Activity it picks the covering engagement index), "use
 # index ()" forces a sequential table scan, "force index (engagement_index)" reads CRM Activity's covering
 # index alone, as the recompute's tallies do (Communication has no index that covers its pass).
 ACTIVITY_PASS = """select reference_name, count(*), max(activity_at)
@@ -605,9 +605,9 @@ def machine() -> dict:
 
 def worker_recompute(workers: int, sql_pass: Callable[[], float]) -> dict:
 	"""The full recompute as the site runs it: ``workers`` Frappe workers (one per core) take the jobs
-	``jobs.rescore_all`` enqueues on the long queue; timed from the enqueue to the last job's
-	end. First on unscored Leads, then the next day's run, each against ``sql_pass()`` measured just before
-	it. Each job commits, so the scores are reset to unscored (seeded Leads only) before and after."""
+	``jobs.rescore_all`` enqueues on the long queue; timed from the enqueue to the last job's end. First on
+	unscored Leads, then the next day's run, each against ``sql_pass()`` measured just before it. Each job
+	commits, so the scores are reset to unscored (seeded Leads only) before and after."""
 	processes = start_workers(workers)
 	try:
 		result = {"workers": workers}
