@@ -18,38 +18,49 @@ import frappe
 from crm_extension.lead_scoring.engine.decay import SECONDS_PER_DAY
 from crm_extension.lead_scoring.engine.features import CountGroup, add_counts
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, TallyQuery, merged, tallies_from_aggregates
-from crm_extension.lead_scoring.touches import Ref, names_by_doctype, stored_datetime, to_seconds
+from crm_extension.lead_scoring.touches import (
+	LeadSpan,
+	Ref,
+	names_by_doctype,
+	reference_condition,
+	stored_datetime,
+	to_seconds,
+)
 
 MICROSECONDS = "(to_seconds(activity_at) * 1000000 + microsecond(activity_at))"
 AGE_SECONDS = "(%(as_of_seconds)s - (to_seconds(activity_at) + microsecond(activity_at) / 1e6))"
 
 
 def activity_tallies(
-	owners: dict[Ref, set[str]], query: TallyQuery, as_of: datetime
+	owners: dict[Ref, set[str]], query: TallyQuery, as_of: datetime, span: LeadSpan | None = None
 ) -> dict[str, LeadTallies]:
-	"""Per Lead, the tallies of the CRM Activities about it, its Contacts and its Opportunities."""
+	"""Per Lead, the tallies of the CRM Activities about it, its Contacts and its Opportunities (the Leads'
+	read as ``span``'s range when given: ``touches.lead_span``)."""
 	if not (query.rules or query.contact_directions):
 		return {}
 	columns, params = _aggregates(query)
 	params.update(as_of=as_of, as_of_seconds=to_seconds(as_of))
 	pairs: list[tuple[str, LeadTallies]] = []
 	for doctype, names in names_by_doctype(owners).items():
+		reference, reference_params = reference_condition("reference_name", doctype, names, span)
 		rows = frappe.db.sql(
 			f"""select reference_name, {columns} from `tabCRM Activity` force index (engagement_index)
-			where reference_doctype = %(doctype)s and reference_name in %(names)s
-				and activity_at <= %(as_of)s
+			where reference_doctype = %(doctype)s and {reference} and activity_at <= %(as_of)s
 			group by reference_name""",
-			{**params, "doctype": doctype, "names": tuple(names)},
-			as_list=True,
+			{**params, **reference_params, "doctype": doctype},
 		)
-		for reference, *values in rows:
-			tallies = _tallies(query, values)
-			pairs += [(lead, tallies) for lead in owners[(doctype, reference)]]
+		for reference_name, *values in rows:
+			if leads := owners.get((doctype, reference_name)):
+				tallies = _tallies(query, values)
+				pairs += [(lead, tallies) for lead in leads]
 	return merged(pairs)
 
 
 def activity_window_counts(
-	owners: dict[Ref, set[str]], cutoff: datetime, windows_days: tuple[int, ...]
+	owners: dict[Ref, set[str]],
+	cutoff: datetime,
+	windows_days: tuple[int, ...],
+	span: LeadSpan | None = None,
 ) -> dict[str, dict[CountGroup, list[int]]]:
 	"""Per Lead, its CRM Activities before ``cutoff`` counted per (channel, direction, outcome) within each
 	window of days (what the model's count features need): only the last ``max(windows_days)`` days are
@@ -61,17 +72,17 @@ def activity_window_counts(
 	counts = ", ".join(f"sum(activity_at >= %(from_{i})s)" for i in range(len(windows_days)))
 	result: dict[str, dict[CountGroup, list[int]]] = {}
 	for doctype, names in names_by_doctype(owners).items():
+		reference, reference_params = reference_condition("reference_name", doctype, names, span)
 		rows = frappe.db.sql(
 			f"""select reference_name, channel, direction, nullif(outcome, ''), {counts}
 			from `tabCRM Activity` force index (engagement_index)
-			where reference_doctype = %(doctype)s and reference_name in %(names)s
+			where reference_doctype = %(doctype)s and {reference}
 				and activity_at < %(cutoff)s and activity_at >= %(oldest)s
 			group by reference_name, channel, direction, outcome""",
-			{**params, "doctype": doctype, "names": tuple(names)},
-			as_list=True,
+			{**params, **reference_params, "doctype": doctype},
 		)
-		for reference, channel, direction, outcome, *values in rows:
-			for lead in owners[(doctype, reference)]:
+		for reference_name, channel, direction, outcome, *values in rows:
+			for lead in owners.get((doctype, reference_name), ()):
 				add_counts(
 					result.setdefault(lead, {}), {(channel, direction, outcome): [int(v) for v in values]}
 				)

@@ -8,7 +8,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import frappe
-from frappe.utils.password import get_encryption_key
 
 from crm_extension.lead_scoring.engine.errors import LeadScoringError
 from crm_extension.lead_scoring.engine.features import FeatureSettings
@@ -135,4 +134,7 @@ def unsealed(text: str) -> bytes:
 
 
 def _signature(data: bytes) -> bytes:
+	# imported here: it loads passlib and cryptography (50 ms), which a rules-only scoring job never needs
+	from frappe.utils.password import get_encryption_key
+
 	return hmac.new(get_encryption_key().encode(), data, hashlib.sha256).digest()

@@ -7,8 +7,9 @@ from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import get_queue, get_workers
 
 from crm_extension.lead_scoring.context import SETTINGS, load_context, setting
-from crm_extension.lead_scoring.engine.batches import job_batches
+from crm_extension.lead_scoring.engine.batches import batch_sizes
 from crm_extension.lead_scoring.scoring import score_leads
+from crm_extension.lead_scoring.touches import lead_span
 
 CHUNK_SIZE = 1000
 MAX_JOB_SIZE = 25_000  # about 4 s of a worker
@@ -68,29 +69,37 @@ def queue_full_rescore(after_commit: bool = True) -> str:
 
 def rescore_all(as_of: str | None = None) -> list[str]:
 	"""The open Leads as jobs on the long queue, as many as keep every worker of every machine equally busy
-	(``engine.batches``), of at most ``MAX_JOB_SIZE`` Leads. ``as_of``: score as of that time instead of
-	when each job runs. Returns the jobs' ids."""
-	leads = [lead for chunk in open_lead_chunks(MAX_JOB_SIZE) for lead in chunk]
-	chunks = job_batches(leads, len(get_workers(get_queue("long"))), MAX_JOB_SIZE)
-	return [
-		frappe.enqueue(
+	(``engine.batches``), of at most ``MAX_JOB_SIZE`` Leads. Each job is enqueued as soon as the walk over the
+	Leads has read its names, so the first jobs run while the rest are read. ``as_of``: score as of that time
+	instead of when each job runs. Returns the jobs' ids."""
+	sizes = batch_sizes(open_lead_count(), len(get_workers(get_queue("long"))), MAX_JOB_SIZE)
+	ids, last = [], ""
+	for position, size in enumerate(sizes, start=1):
+		# the last job takes every Lead left, opened since the count or not
+		leads = open_leads_after(last, None if position == len(sizes) else size)
+		if not leads:
+			break
+		job = frappe.enqueue(
 			"crm_extension.lead_scoring.jobs.score_chunk",
 			queue="long",
-			leads=chunk,
-			position=index + 1,
-			chunks=len(chunks),
+			leads=leads,
+			position=position,
+			chunks=len(sizes),
 			as_of=as_of,
-		).id
-		for index, chunk in enumerate(chunks)
-	]
+		)
+		ids.append(job.id)
+		last = leads[-1]
+	return ids
 
 
 def score_chunk(leads: list[str], position: int = 1, chunks: int = 1, as_of: str | None = None):
-	"""A job's Leads, scored ``CHUNK_SIZE`` at a time."""
+	"""A job's Leads (open Leads in name order, as ``open_lead_chunks`` gives them), scored ``CHUNK_SIZE`` at
+	a time, each chunk's rows read as ranges when few other Leads lie between its names."""
 	context = load_context()
 	moment = get_datetime(as_of) if as_of else now_datetime()
 	for start in range(0, len(leads), CHUNK_SIZE):
-		score_leads(leads[start : start + CHUNK_SIZE], moment, context)
+		chunk = leads[start : start + CHUNK_SIZE]
+		score_leads(chunk, moment, context, lead_span(chunk))
 	frappe.publish_progress(
 		position * 100 / chunks,
 		title=_("Lead Scoring"),
@@ -102,13 +111,26 @@ def open_lead_chunks(chunk_size: int = CHUNK_SIZE):
 	"""Names of the Leads still open, ``chunk_size`` at a time in name order (a keyset walk on the primary
 	key, so a chunk costs the same at the end of the table as at its start)."""
 	last = ""
-	while chunk := frappe.db.sql_list(
-		f"""select name from `tabLead` where name > %(last)s and coalesce(status, '') not in %(decided)s
-		order by name limit {int(chunk_size)}""",
-		{"last": last, "decided": DECIDED_STATUSES},
-	):
+	while chunk := open_leads_after(last, chunk_size):
 		yield chunk
 		last = chunk[-1]
+
+
+def open_leads_after(last: str, limit: int | None) -> list[str]:
+	"""Names of the open Leads after ``last`` in name order: ``limit`` of them, or all."""
+	limit_clause = f"limit {int(limit)}" if limit is not None else ""
+	return frappe.db.sql_list(
+		f"""select name from `tabLead` where name > %(last)s and coalesce(status, '') not in %(decided)s
+		order by name {limit_clause}""",
+		{"last": last, "decided": DECIDED_STATUSES},
+	)
+
+
+def open_lead_count() -> int:
+	return frappe.db.sql(
+		"select count(*) from `tabLead` where coalesce(status, '') not in %(decided)s",
+		{"decided": DECIDED_STATUSES},
+	)[0][0]
 
 
 def nightly_rescore():

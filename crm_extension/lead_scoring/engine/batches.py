@@ -6,20 +6,14 @@ or the run lasts as long as the busiest one.
 """
 
 import math
-from collections.abc import Sequence
 
 
-def job_batches(names: Sequence[str], workers: int, max_size: int) -> list[list[str]]:
-	"""``names`` in order, split into the fewest batches of at most ``max_size`` whose number is a multiple
-	of ``workers`` (one when no worker is known), sizes differing by at most one."""
-	if not names:
+def batch_sizes(total: int, workers: int, max_size: int) -> list[int]:
+	"""Sizes of the fewest batches of at most ``max_size`` that ``total`` names split into, in a number that is
+	a multiple of ``workers`` (one when no worker is known), differing by at most one."""
+	if total <= 0:
 		return []
 	workers = max(workers, 1)
-	count = min(workers * math.ceil(len(names) / (workers * max_size)), len(names))
-	size, larger = divmod(len(names), count)
-	batches, start = [], 0
-	for index in range(count):
-		end = start + size + (index < larger)
-		batches.append(list(names[start:end]))
-		start = end
-	return batches
+	count = min(workers * math.ceil(total / (workers * max_size)), total)
+	size, larger = divmod(total, count)
+	return [size + (index < larger) for index in range(count)]

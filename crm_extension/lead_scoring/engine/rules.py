@@ -23,10 +23,10 @@ largest magnitude first (ties by rule id).
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 from crm_extension.activity_log.engine.feed import DIRECTIONS
 from crm_extension.i18n import N_
@@ -107,9 +107,13 @@ class FitRule:
 			raise LeadScoringError(UNKNOWN_OPERATOR, {"rule": self.id, "operator": self.operator})
 		object.__setattr__(self, "value", _checked_value(self.id, self.operator, self.value))
 
-	@property
-	def rule_type(self) -> str:
-		return FIT
+	rule_type: ClassVar[str] = FIT
+
+	def contribution(
+		self, lead: Mapping[str, Any], _tallies: LeadTallies, _as_of: datetime
+	) -> "Contribution | None":
+		"""What the rule gave the lead; None when it gave no points (the same for each kind of rule)."""
+		return _contributed(self, self.points, 0, None) if self.matches(lead) else None
 
 	def matches(self, lead: Mapping[str, Any]) -> bool:
 		value = lead.get(self.field)
@@ -134,16 +138,29 @@ class EngagementRule:
 	outcome: str | None = None
 	half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
 	max_points: float | None = None
+	_hash: int = dataclass_field(default=0, init=False, repr=False, compare=False)
 
 	def __post_init__(self):
 		_check_points(self.id, self.points)
 		_check_direction(self.id, self.direction)
 		_check_positive(self.id, self.half_life_days, HALF_LIFE_NOT_A_NUMBER, HALF_LIFE_NOT_POSITIVE)
 		_check_positive(self.id, self.max_points, CAP_NOT_A_NUMBER, CAP_NOT_POSITIVE)
+		# A lead's tallies are looked up by rule, for every lead of a rescore: the fields are hashed once.
+		fields = (self.id, self.label, self.points, self.channel, self.direction, self.outcome)
+		object.__setattr__(self, "_hash", hash((*fields, self.half_life_days, self.max_points)))
 
-	@property
-	def rule_type(self) -> str:
-		return ENGAGEMENT
+	def __hash__(self) -> int:
+		return self._hash
+
+	rule_type: ClassVar[str] = ENGAGEMENT
+
+	def contribution(
+		self, _lead: Mapping[str, Any], tallies: LeadTallies, _as_of: datetime
+	) -> "Contribution | None":
+		tally = tallies.rules.get(self)
+		if tally is None:
+			return None
+		return _contributed(self, engagement_points(self, tally), tally.count, tally.latest_at)
 
 	def matches(self, item: "FeedTouch") -> bool:
 		return (
@@ -168,9 +185,14 @@ class InactivityRule:
 			raise LeadScoringError(DAYS_NOT_POSITIVE, {"rule": self.id})
 		_check_positive(self.id, self.days, DAYS_NOT_A_NUMBER, DAYS_NOT_POSITIVE)
 
-	@property
-	def rule_type(self) -> str:
-		return INACTIVITY
+	rule_type: ClassVar[str] = INACTIVITY
+
+	def contribution(
+		self, lead: Mapping[str, Any], tallies: LeadTallies, as_of: datetime
+	) -> "Contribution | None":
+		last = tallies.contacts.get(contact_directions(self.direction))
+		idle = idle_days(last, lead.get("creation"), as_of) >= self.days
+		return _contributed(self, self.points, 0, last) if idle else None
 
 
 Rule = FitRule | EngagementRule | InactivityRule
@@ -186,8 +208,7 @@ class FeedTouch:
 	at: datetime
 
 
-@dataclass(frozen=True)
-class Contribution:
+class Contribution(NamedTuple):  # a tuple: a rescore makes several per lead
 	rule_id: str
 	label: str
 	rule_type: str
@@ -196,7 +217,7 @@ class Contribution:
 	latest_at: datetime | None = None
 
 	def as_dict(self) -> dict[str, Any]:
-		return asdict(self)
+		return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -296,7 +317,7 @@ def score_tallies(
 	lead: Mapping[str, Any], tallies: LeadTallies, rules: Sequence[Rule], as_of: datetime
 ) -> RuleScore:
 	"""Rule score of one lead from its feed's tallies (``tallies``), the same as from the items."""
-	given = [c for rule in rules if (c := _contribution(rule, lead, tallies, as_of)) is not None]
+	given = [c for rule in rules if (c := rule.contribution(lead, tallies, as_of)) is not None]
 	raw = sum(contribution.points for contribution in given)
 	return RuleScore(
 		score=round(clamp_score(raw), 2),
@@ -354,36 +375,14 @@ def idle_days(last_contact: datetime | None, created: datetime | None, as_of: da
 	return math.inf if reference is None else age_in_days(reference, as_of)
 
 
-def _contribution(
-	rule: Rule, lead: Mapping[str, Any], tallies: LeadTallies, as_of: datetime
-) -> Contribution | None:
-	"""What the rule gave the lead; None when it gave no points."""
-	if isinstance(rule, EngagementRule):
-		tally = tallies.rules.get(rule)
-		if tally is None:
-			return None
-		return _contributed(rule, engagement_points(rule, tally), tally.count, tally.latest_at)
-	if isinstance(rule, InactivityRule):
-		last = tallies.contacts.get(contact_directions(rule.direction))
-		idle = idle_days(last, lead.get("creation"), as_of) >= rule.days
-		return _contributed(rule, rule.points, 0, last) if idle else None
-	return _contributed(rule, rule.points, 0, None) if rule.matches(lead) else None
-
-
 def _contributed(
 	rule: Rule, points: float, matched_items: int, latest_at: datetime | None
 ) -> Contribution | None:
+	"""What the rule gave the lead (each rule's ``contribution``); None when it gave no points."""
 	points = round(points, 2)
 	if not points:
 		return None
-	return Contribution(
-		rule_id=rule.id,
-		label=rule.label,
-		rule_type=rule.rule_type,
-		points=points,
-		matched_items=matched_items,
-		latest_at=latest_at,
-	)
+	return Contribution(rule.id, rule.label, rule.rule_type, points, matched_items, latest_at)
 
 
 # --- field comparisons ---

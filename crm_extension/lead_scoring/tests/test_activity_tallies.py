@@ -4,7 +4,8 @@ from datetime import timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from crm_extension.lead_scoring.activity_tallies import activity_tallies
+from crm_extension.lead_scoring.activity_tallies import activity_tallies, activity_window_counts
+from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import DEFAULT_FEATURES, feature_row
 from crm_extension.lead_scoring.engine.rules import (
 	EngagementRule,
@@ -13,10 +14,11 @@ from crm_extension.lead_scoring.engine.rules import (
 	score_tallies,
 	tally_feed,
 )
-from crm_extension.lead_scoring.scoring import feed_tallies, model_feature_rows
+from crm_extension.lead_scoring.scoring import feed_tallies, fields_read, lead_rows, model_feature_rows
 from crm_extension.lead_scoring.touches import (
 	activity_touches,
 	host_touches,
+	lead_span,
 	load_touches,
 	related_documents,
 )
@@ -131,3 +133,55 @@ class TestActivityTallies(CRMTestCase):
 		self.assertEqual(
 			activity_tallies(related_documents([lead]), rules_tally_query(()), now_datetime()), {}
 		)
+
+
+class TestLeadSpans(CRMTestCase):
+	def setUp(self):
+		# consecutive names; the second Lead is decided, so a full rescore skips it
+		self.leads = [make_lead(), make_lead(status="Do Not Contact"), make_lead(), make_lead()]
+		self.open = [lead.name for lead in self.leads if lead.status != "Do Not Contact"]
+		decided = self.leads[1].name
+		contact = make_contact([("Lead", self.open[1])])
+		opportunity = make_opportunity("Lead", self.open[2])
+		references = [("Lead", lead.name) for lead in self.leads] + [
+			("Contact", contact.name),
+			("Opportunity", opportunity.name),
+		]
+		make_random_activities(references, 5, lambda generator: generator.choice([1, 10, 45, 100]))
+		make_email(decided, now_datetime() - timedelta(days=2))
+		make_email(self.open[0], now_datetime() - timedelta(days=4))
+
+	def test_a_run_of_open_leads_with_few_others_between_them_is_read_as_a_span(self):
+		span = lead_span(self.open)
+
+		self.assertEqual((span.first, span.last), (self.open[0], self.open[-1]))
+
+	def test_no_span_for_one_lead_leads_out_of_order_or_a_run_with_many_others_between(self):
+		self.assertIsNone(lead_span(self.open[:1]))
+		self.assertIsNone(lead_span(list(reversed(self.open))))
+		# 4 Leads lie between the first and the last: more than 1.5 per Lead of the run
+		self.assertIsNone(lead_span([self.open[0], self.open[-1]]))
+
+	def test_reading_a_run_as_a_span_gives_the_same_rows_as_by_name_without_the_lead_between(self):
+		span, as_of = lead_span(self.open), now_datetime()
+		query, cutoff = rules_tally_query(RULES), as_of + timedelta(seconds=1)
+		fields = fields_read(load_context())
+
+		owners = related_documents(self.open)
+		spanned_owners = related_documents(self.open, span)
+		tallies = activity_tallies(owners, query, as_of)
+		host_items = host_touches(owners)
+
+		self.assertEqual(spanned_owners, owners)
+		self.assertEqual(
+			sorted(lead_rows(self.open, fields, span), key=lambda row: row.name),
+			sorted(lead_rows(self.open, fields), key=lambda row: row.name),
+		)
+		self.assertEqual(host_touches(owners, span), host_items)
+		self.assertEqual(activity_tallies(owners, query, as_of, span), tallies)
+		self.assertEqual(
+			activity_window_counts(owners, cutoff, (7, 30, 90), span),
+			activity_window_counts(owners, cutoff, (7, 30, 90)),
+		)
+		self.assertEqual(set(tallies), set(self.open))
+		self.assertEqual(set(host_items), {self.open[0]})

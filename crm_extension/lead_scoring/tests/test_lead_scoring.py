@@ -75,6 +75,16 @@ class TestLeadScoringRules(CRMTestCase):
 		)
 		self.assertEqual(values.conversion_probability, 0)  # no model yet
 
+	def test_the_breakdown_is_compact_json_for_any_label(self):
+		label = 'مشتری "ویژه"'  # Persian, with quotes: JSON escapes both
+		make_rule(label=label, rule_type="Fit", field="source", operator="is set", points=12.5)
+		lead = make_lead(source=lead_source("Referral"))
+
+		score_leads([lead.name])
+
+		expected = json.dumps([{"rule": label, "points": 12.5}], separators=(",", ":"))
+		self.assertEqual(stored(lead.name).score_breakdown, expected)
+
 	def test_engagement_points_decay_with_the_activity_age(self):
 		make_rule(
 			label="Any reply", rule_type="Engagement", direction="Inbound", points=40, half_life_days=10

@@ -113,11 +113,13 @@ class TestNightlyRescore(CRMTestCase):
 
 
 class TestScoringJobImports(CRMTestCase):
-	def test_scoring_jobs_and_lead_events_load_no_scikit_learn_without_a_model(self):
-		# Each job runs in a fresh fork of its worker: importing scikit-learn there cost 0.8 s per job.
+	def test_scoring_jobs_and_lead_events_load_no_scikit_learn_or_passlib_without_a_model(self):
+		# Each job runs in a fresh fork of its worker: importing scikit-learn there cost 0.8 s per job, and
+		# passlib (for the model's signature) 50 ms.
 		script = (
 			"import sys, frappe, crm_extension.lead_scoring.jobs, crm_extension.doc_events.lead, "
-			"crm_extension.doc_events.communication; print(sorted({'sklearn', 'scipy'} & set(sys.modules)))"
+			"crm_extension.doc_events.communication; "
+			"print(sorted({'sklearn', 'scipy', 'passlib'} & set(sys.modules)))"
 		)
 		result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
 
