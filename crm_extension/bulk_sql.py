@@ -33,12 +33,14 @@ def update_rows(
 	fields: Sequence[str],
 	rows: Sequence[Sequence],
 	same_for_all: Mapping[str, Any] | None = None,
+	copies: Mapping[str, str] | None = None,
 ):
-	"""Set ``fields[1:]`` of the rows named by ``fields[0]`` (``name``), and ``same_for_all``'s fields to its
-	values; names that do not exist are skipped, never inserted (an ``UPDATE … JOIN`` on the rows given as a
+	"""Set ``fields[1:]`` of the rows named by ``fields[0]`` (``name``), ``same_for_all``'s fields to its
+	values, and each of ``copies``' fields to the value given for the field it names (the values are sent
+	once); names that do not exist are skipped, never inserted (an ``UPDATE … JOIN`` on the rows given as a
 	derived table)."""
 	key, *columns = fields
-	same_for_all = same_for_all or {}
+	same_for_all, copies = same_for_all or {}, copies or {}
 	for chunk in _chunks(rows):
 		first = ", ".join(f"%s AS `{field}`" for field in fields)
 		rest = ", ".join(["%s"] * len(fields))
@@ -46,6 +48,7 @@ def update_rows(
 		assignments = ", ".join(
 			[f"target.`{column}` = source.`{column}`" for column in columns]
 			+ [f"target.`{column}` = %s" for column in same_for_all]
+			+ [f"target.`{column}` = source.`{source}`" for column, source in copies.items()]
 		)
 		frappe.db.sql(
 			f"""UPDATE `tab{doctype}` target JOIN ({derived}) source ON source.`{key}` = target.`{key}`

@@ -13,6 +13,13 @@ from crm_extension.lead_scoring.messages import translated
 from crm_extension.lead_scoring.touches import load_touches
 
 MANAGER_ROLES = ("CRM Extension Manager", "System Manager")
+# the Lead's kept trend point, named as Lead Score Log names a point
+KEPT_POINT_ALIASES = {
+	"trend_since": "scored_on",
+	"trend_score": "score",
+	"trend_probability": "conversion_probability",
+	"trend_grade": "grade",
+}
 
 
 @frappe.whitelist(methods=["GET", "POST"])
@@ -74,15 +81,23 @@ def hot_leads(limit: int = 20) -> list[dict]:
 
 @frappe.whitelist(methods=["GET", "POST"])
 def trend(lead: str) -> list[dict]:
-	"""The changes that mattered in the lead's score, oldest first."""
+	"""The changes that mattered in the lead's score, oldest first: the logged ones, then the latest, which the
+	Lead keeps."""
 	frappe.has_permission("Lead", "read", lead, throw=True)
-	return frappe.get_all(
+	logged = frappe.get_all(
 		"Lead Score Log",
 		filters={"lead": lead},
 		fields=["scored_on", "score", "conversion_probability", "grade"],
 		order_by="scored_on asc",
 		limit=500,
 	)
+	latest = frappe.db.get_value(
+		"Lead",
+		lead,
+		[f"{field} as {alias}" for field, alias in KEPT_POINT_ALIASES.items()],
+		as_dict=True,
+	)
+	return [*logged, latest] if latest and latest.grade else logged
 
 
 @frappe.whitelist(methods=["POST"])

@@ -70,5 +70,44 @@ CUSTOM_FIELDS = {
 			"hidden": 1,
 			"no_copy": 1,
 		},
+		# The latest point the score trend kept (earlier points are Lead Score Logs): scoring compares each new
+		# score with it without reading the log, and a Lead's first score writes no log row.
+		{
+			"fieldname": "trend_score",
+			"fieldtype": "Float",
+			"label": N_("Trend Score"),
+			"insert_after": "score_breakdown",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+		},
+		{
+			"fieldname": "trend_grade",
+			"fieldtype": "Select",
+			"label": N_("Trend Grade"),
+			"options": "\nA\nB\nC\nD",
+			"insert_after": "trend_score",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+		},
+		{
+			"fieldname": "trend_probability",
+			"fieldtype": "Percent",
+			"label": N_("Trend Probability"),
+			"insert_after": "trend_grade",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+		},
+		{
+			"fieldname": "trend_since",
+			"fieldtype": "Datetime",
+			"label": N_("Trend Point Time"),
+			"insert_after": "trend_probability",
+			"read_only": 1,
+			"hidden": 1,
+			"no_copy": 1,
+		},
 	]
 }

@@ -3,8 +3,10 @@
 Each chunk is a handful of queries (the Leads, their engagement, their last trend points) and one bulk
 update, never a document per Lead. Only Leads whose score, grade, probability or breakdown changed are
 written (and get a new ``score_updated_on``): most Leads of a nightly run are dormant and stay as they are.
-A point joins the score trend (Lead Score Log) only when it matters: the grade changed or the score or
-probability moved enough. A Lead whose grade becomes A notifies its owner and is offered to the host's
+A score joins the trend only when it matters against the last point kept: the grade changed or the score
+or probability moved enough. The Lead holds its latest kept point (``trend_*`` fields, set from the stored
+values in the same update); the point it replaces moves to Lead Score Log. So comparing reads no log, and a
+Lead's first score writes none. A Lead whose grade becomes A notifies its owner and is offered to the host's
 Assignment Rules (a rule with a condition on `lead_grade` picks it up).
 
 A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities tallied by the database
@@ -89,18 +91,23 @@ def changed_scores(
 
 
 def store(changed: list[tuple], context: ScoringContext, as_of: datetime) -> list[str]:
-	"""Write the changed Leads and the trend points that matter; returns the Leads that reached grade A.
+	"""Write the changed Leads; a change that matters becomes the Lead's kept trend point and the point it
+	replaces joins the log. Returns the Leads that reached grade A.
 
 	Unchanged Leads need neither: their values were compared with the trend when they were computed."""
-	previous = last_trend_points([row.name for row, _point, _values in changed])
-	trend = [
-		_trend_row(row.name, point)
-		for row, point, _values in changed
-		if compare(previous.get(row.name), point, context.trend).matters
-	]
-	stored_rows = [(row.name, *values) for row, _point, values in changed]
-	update_rows("Lead", STORED_FIELDS, stored_rows, {"score_updated_on": as_of})
-	_insert_trend(trend, as_of)
+	moved, stayed, replaced = [], [], []
+	for row, point, values in changed:
+		kept = kept_point(row)
+		if compare(kept, point, context.trend).matters:
+			moved.append((row.name, *values))
+			if kept:
+				replaced.append(_trend_row(row.name, kept))
+		else:
+			stayed.append((row.name, *values))
+	stamp = {"score_updated_on": as_of}
+	update_rows("Lead", STORED_FIELDS, stayed, stamp)
+	update_rows("Lead", STORED_FIELDS, moved, {**stamp, "trend_since": as_of}, KEPT_POINT_COPIES)
+	_insert_trend(replaced)
 	return [
 		row.name
 		for row, point, _values in changed
@@ -109,29 +116,43 @@ def store(changed: list[tuple], context: ScoringContext, as_of: datetime) -> lis
 
 
 def fields_read(context: ScoringContext) -> list[str]:
-	"""The Lead columns scoring reads: what the rules and the model need, and the stored results."""
-	return sorted({*context.lead_fields(), *STORED_FIELDS})
+	"""The Lead columns scoring reads: what the rules and the model need, the stored results and the kept
+	trend point."""
+	return sorted({*context.lead_fields(), *STORED_FIELDS, *KEPT_POINT_FIELDS})
 
 
 def lead_rows(leads: list[str], fields: list[str], span: LeadSpan | None = None) -> list[frappe._dict]:
-	"""The Leads' ``fields`` (column names checked against the Lead's meta; ``name`` among them), ``creation``
-	read as seconds so the driver does not parse it from text."""
+	"""The Leads' ``fields`` (column names checked against the Lead's meta; ``name`` among them), the times
+	(``TIME_FIELDS``) read as seconds so the driver does not parse them from text."""
 	if not leads:
 		return []
-	others = [field for field in fields if field != "creation"]
-	columns = ", ".join(f"`{field}`" for field in others)
+	times = [field for field in fields if field in TIME_FIELDS]
+	others = [field for field in fields if field not in TIME_FIELDS]
+	columns = [f"to_seconds(`{field}`), microsecond(`{field}`)" for field in times]
+	columns += [f"`{field}`" for field in others]
 	condition, params = reference_condition("name", "Lead", leads, span)
-	rows = frappe.db.sql(
-		f"select to_seconds(creation), microsecond(creation), {columns} from `tabLead` where {condition}",
-		params,
-	)
+	rows = frappe.db.sql(f"select {', '.join(columns)} from `tabLead` where {condition}", params)
+	width = 2 * len(times)
 	if span:  # the range also holds Leads that are not these
-		wanted, name_at = set(leads), others.index("name")
-		rows = [row for row in rows if row[2 + name_at] in wanted]
-	return [
-		frappe._dict(zip(others, values, strict=True), creation=stored_datetime(seconds, microseconds))
-		for seconds, microseconds, *values in rows
-	]
+		wanted, name_at = set(leads), width + others.index("name")
+		rows = [row for row in rows if row[name_at] in wanted]
+	return [_lead_row(times, others, values, width) for values in rows]
+
+
+def _lead_row(times: list[str], others: list[str], values: tuple, width: int) -> frappe._dict:
+	row = frappe._dict(zip(others, values[width:], strict=True))
+	for field, seconds, microseconds in zip(times, values[0:width:2], values[1:width:2], strict=True):
+		row[field] = None if seconds is None else stored_datetime(seconds, microseconds)
+	return row
+
+
+def kept_point(row: frappe._dict) -> TrendPoint | None:
+	"""The Lead's latest kept trend point; None before its first scoring."""
+	if not row.trend_grade:
+		return None
+	return TrendPoint(
+		row.trend_since, row.trend_score or 0.0, row.trend_grade, read_probability(row.trend_probability)
+	)
 
 
 def feed_tallies(
@@ -148,26 +169,6 @@ def feed_tallies(
 	host = {lead: tally_feed(items, rules, as_of, query) for lead, items in host_items.items()}
 	activities = activity_tallies(owners, query, as_of, span)
 	return merged([*activities.items(), *host.items()])
-
-
-def last_trend_points(leads: list[str]) -> dict[str, TrendPoint]:
-	if not leads:
-		return {}
-	rows = frappe.db.sql(
-		"""select log.lead, to_seconds(log.scored_on), microsecond(log.scored_on), log.score,
-			log.conversion_probability, log.grade
-		from `tabLead Score Log` log
-		join (select lead, max(scored_on) as scored_on from `tabLead Score Log`
-			where lead in %(leads)s group by lead) latest
-			on latest.lead = log.lead and latest.scored_on = log.scored_on""",
-		{"leads": tuple(leads)},
-	)
-	return {
-		lead: TrendPoint(
-			stored_datetime(seconds, microseconds), score or 0.0, grade or "", read_probability(probability)
-		)
-		for lead, seconds, microseconds, score, probability, grade in rows
-	}
 
 
 def on_grade_a(name: str, context: ScoringContext):
@@ -236,6 +237,13 @@ STORED_FIELDS = (
 	"conversion_probability",
 	"score_breakdown",
 )
+KEPT_POINT_FIELDS = ("trend_score", "trend_grade", "trend_probability", "trend_since")
+KEPT_POINT_COPIES = {
+	"trend_score": "lead_score",
+	"trend_grade": "lead_grade",
+	"trend_probability": "conversion_probability",
+}
+TIME_FIELDS = ("creation", "trend_since")
 
 
 def _stored_values(result: RuleScore, point: TrendPoint) -> tuple:
@@ -270,7 +278,7 @@ def read_probability(percent: float | None) -> float | None:
 	return percent / 100 if percent else None
 
 
-TREND_FIELDS = ("name", "lead", "score", "conversion_probability", "grade")
+TREND_FIELDS = ("name", "lead", "scored_on", "score", "conversion_probability", "grade")
 
 
 def _trend_row(lead: str, point: TrendPoint) -> tuple:
@@ -278,13 +286,14 @@ def _trend_row(lead: str, point: TrendPoint) -> tuple:
 	return (
 		frappe.generate_hash(length=12),
 		lead,
+		point.at,
 		point.score,
 		stored_probability(point.probability),
 		point.grade,
 	)
 
 
-def _insert_trend(rows: list[tuple], as_of: datetime):
+def _insert_trend(rows: list[tuple]):
 	now, user = now_datetime(), frappe.session.user
-	same_for_all = {"scored_on": as_of, "owner": user, "modified_by": user, "creation": now, "modified": now}
+	same_for_all = {"owner": user, "modified_by": user, "creation": now, "modified": now}
 	insert_rows("Lead Score Log", TREND_FIELDS, rows, same_for_all)

@@ -34,3 +34,19 @@ class TestBulkSql(CRMTestCase):
 		bulk_sql.update_rows("Lead", ("name", "lead_grade"), [(name, "C") for name in leads])
 
 		self.assertEqual(frappe.get_all("Lead", {"name": ("in", leads)}, pluck="lead_grade"), ["C"] * 3)
+
+	def test_copies_set_a_field_to_the_value_given_for_another(self):
+		lead = make_lead(city="Tabriz")
+
+		bulk_sql.update_rows(
+			"Lead",
+			("name", "lead_score"),
+			[(lead.name, 64.5)],
+			{"lead_grade": "B"},
+			{"trend_score": "lead_score"},
+		)
+
+		self.assertEqual(
+			frappe.db.get_value("Lead", lead.name, ["lead_score", "trend_score", "lead_grade", "city"]),
+			(64.5, 64.5, "B", "Tabriz"),
+		)

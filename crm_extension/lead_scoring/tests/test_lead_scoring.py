@@ -172,14 +172,29 @@ class TestLeadScoringRules(CRMTestCase):
 
 	def test_only_changes_that_matter_join_the_trend(self):
 		make_rule(label="Any reply", rule_type="Engagement", direction="Inbound", points=30)
+		make_rule(label="Calls out", rule_type="Engagement", direction="Outbound", points=4)
 		lead = make_lead()
-		score_leads([lead.name])
-		score_leads([lead.name])  # nothing changed: no second point
-		make_activity("Lead", lead.name, channel="SMS", direction="Inbound", activity_at=now_datetime())
+		day = add_days(now_datetime(), -3)
+		score_leads([lead.name], day)
+		make_activity("Lead", lead.name, direction="Outbound", activity_at=day)
+		score_leads([lead.name], add_days(day, 1))  # 4 points: stored, too small for the trend
+		make_activity("Lead", lead.name, channel="SMS", direction="Inbound", activity_at=add_days(day, 1))
+		score_leads([lead.name], add_days(day, 2))
+
+		trend = lead_scoring_api.trend(lead.name)
+		self.assertEqual(
+			[(point.score, point.scored_on) for point in trend], [(0, day), (34, add_days(day, 2))]
+		)
+		self.assertEqual(stored(lead.name).lead_score, 34)
+
+	def test_a_leads_first_score_starts_its_trend_without_a_log_row(self):
+		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)
+		lead = make_lead()
+
 		score_leads([lead.name])
 
-		scores = frappe.get_all("Lead Score Log", {"lead": lead.name}, pluck="score", order_by="scored_on")
-		self.assertEqual(scores, [0, 30])
+		self.assertEqual([point.score for point in lead_scoring_api.trend(lead.name)], [30])
+		self.assertFalse(frappe.db.exists("Lead Score Log", {"lead": lead.name}))
 
 	def test_a_lead_whose_score_did_not_change_is_not_written_again(self):
 		make_rule(label="Fit", rule_type="Fit", field="lead_name", operator="is set", points=30)

@@ -7,4 +7,5 @@ class LeadScoreLog(Document):
 
 
 def on_doctype_update():
+	# also serves lookups by lead alone: the lead field has no index of its own
 	frappe.db.add_index("Lead Score Log", ["lead", "scored_on"])
