@@ -69,7 +69,8 @@ def activity_window_counts(
 		return {}
 	params = {f"from_{i}": cutoff - timedelta(days=days) for i, days in enumerate(windows_days)}
 	params.update(cutoff=cutoff, oldest=cutoff - timedelta(days=max(windows_days)))
-	counts = ", ".join(f"sum(activity_at >= %(from_{i})s)" for i in range(len(windows_days)))
+	# count(), not sum(): a sum comes back as DECIMAL, which the driver parses into Decimal
+	counts = ", ".join(f"count(if(activity_at >= %(from_{i})s, 1, null))" for i in range(len(windows_days)))
 	result: dict[str, dict[CountGroup, list[int]]] = {}
 	for doctype, names in names_by_doctype(owners).items():
 		reference, reference_params = reference_condition("reference_name", doctype, names, span)
@@ -83,9 +84,7 @@ def activity_window_counts(
 		)
 		for reference_name, channel, direction, outcome, *values in rows:
 			for lead in owners.get((doctype, reference_name), ()):
-				add_counts(
-					result.setdefault(lead, {}), {(channel, direction, outcome): [int(v) for v in values]}
-				)
+				add_counts(result.setdefault(lead, {}), {(channel, direction, outcome): values})
 	return result
 
 

@@ -19,6 +19,7 @@ Row keys (all optional; a missing key means 0 or "not set"):
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from crm_extension.lead_scoring.engine.decay import age_in_days
@@ -197,12 +198,10 @@ def count_features_from_groups(
 	counts: Mapping[CountGroup, Sequence[int]], settings: FeatureSettings = DEFAULT_FEATURES
 ) -> Row:
 	row: dict[str, float] = {}
-	for (channel, direction, outcome), values in counts.items():
+	for group, values in counts.items():
 		for days, count in zip(settings.windows_days, values, strict=True):
 			if count:
-				for key in _count_keys(
-					{"channel": channel, "direction": direction, "outcome": outcome}, days
-				):
+				for key in _count_keys(group, days):
 					row[key] = row.get(key, 0.0) + count
 	return row
 
@@ -219,13 +218,13 @@ def count_key(days: int, dimension: str, value: str | None = None) -> str:
 	return f"{COUNT_PREFIX}{days}d:{dimension}" + ("" if value is None else f":{value}")
 
 
-def _count_keys(item: Mapping[str, Any], days: int) -> list[str]:
+@lru_cache(maxsize=4096)  # a site has few (channel, direction, outcome) groups; a rescore asks for each often
+def _count_keys(group: CountGroup, days: int) -> tuple[str, ...]:
 	keys = [count_key(days, ALL)]
-	for dimension in ("channel", "direction", "outcome"):
-		value = item.get(dimension)
+	for dimension, value in zip(("channel", "direction", "outcome"), group, strict=True):
 		if is_set(value):
 			keys.append(count_key(days, dimension, str(value).strip()))
-	return keys
+	return tuple(keys)
 
 
 def _conversion_times(facts: OutcomeFacts) -> list[datetime] | None:
