@@ -1,6 +1,6 @@
 """Scores a chunk of Leads: rule score, conversion probability and grade, written in one pass.
 
-Each chunk is a handful of queries (the Leads, their engagement, their last trend points) and one bulk
+Each chunk is a handful of queries (the Leads with their kept trend points, their engagement) and a bulk
 update, never a document per Lead. Only Leads whose score, grade, probability or breakdown changed are
 written (and get a new ``score_updated_on``): most Leads of a nightly run are dormant and stay as they are.
 A score joins the trend only when it matters against the last point kept: the grade changed or the score
