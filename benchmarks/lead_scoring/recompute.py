@@ -34,12 +34,14 @@ Measured, after a commit of the seed, each time once InnoDB has purged what came
 - **full recompute, next day**: the same with ``as_of`` a day later, as the nightly job finds it (decay
   moved some scores, few trend points); rolled back;
 - **full recompute with a model, next day**: the same with a conversion model (trained by the engine on
-  generated leads) stored in Lead Scoring Settings for the run, so every Lead also gets a feature row and
-  a probability, and grades follow the probability; rolled back;
+  generated leads) stored in Lead Scoring Settings for the run, so every Lead also gets a probability
+  (from the model's stored weights, its count features added up by the database), and grades follow the
+  probability; rolled back;
 - **on workers**: the full recompute as a site runs it, one Frappe worker per core on the long queue and
   ``jobs.rescore_all`` enqueuing the open Leads as jobs that give each worker the same share (of at most
   ``jobs.MAX_JOB_SIZE`` Leads), timed from the enqueue to the last job's end: on unscored Leads, then the
-  next day's run (each job commits; the seeded Leads' scores are reset before and after);
+  next day's run (each job commits; the seeded Leads' scores are reset before and after); then both again
+  with the model stored (committed for the workers, the settings put back after);
 - **memory**: the tracemalloc peak of scoring the first chunks, and the process's peak RSS.
 
 When the site has open Leads of its own, nothing is committed: the next-day runs are skipped and the model
@@ -70,7 +72,7 @@ from rq.job import Job, JobStatus
 from benchmarks.common import report
 from benchmarks.lead_scoring.generator import SITE_FEATURES, generate_leads, lead_fields
 from crm_extension.lead_scoring import jobs, scoring, touches
-from crm_extension.lead_scoring.context import SETTINGS, load_context, sealed
+from crm_extension.lead_scoring.context import SETTINGS, load_context, model_values
 from crm_extension.lead_scoring.engine.model import train_model, training_example
 
 LEADS = 100_000
@@ -427,13 +429,14 @@ def measure(seeded: dict) -> dict:
 		result["ratio_rules_only_next_day"] = round(next_day["seconds"] / baseline, 2)
 	else:
 		frappe.db.rollback()
-	if _enabled("CRM_BENCH_LEAD_MODEL"):
+	model = seeded_model() if _enabled("CRM_BENCH_LEAD_MODEL") else None
+	if model is not None:
 		quiesce()
-		with_model = timed_recompute(model=seeded_model(), as_of=now_datetime() + timedelta(days=1))
+		with_model = timed_recompute(model=model, as_of=now_datetime() + timedelta(days=1))
 		result["recompute_with_model_next_day" if keep else "recompute_with_model_first"] = with_model
 		result["ratio_with_model"] = round(with_model["seconds"] / baseline, 2)
 	if keep and _enabled("CRM_BENCH_LEAD_WORKERS"):
-		result["workers"] = worker_recompute(WORKERS, adjacent_pass)
+		result["workers"] = worker_recompute(WORKERS, adjacent_pass, model)
 	if _enabled("CRM_BENCH_LEAD_MEMORY"):
 		result["memory"] = memory_peak()
 	result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -501,9 +504,7 @@ def timed_recompute(model=None, as_of=None) -> dict:
 	for the run. Rolled back afterwards, except a rules-only run at now, which the caller commits or rolls
 	back."""
 	if model is not None:
-		frappe.db.set_single_value(
-			SETTINGS, {"model_data": sealed(model), "model_version": model.version, "model_status": "Trained"}
-		)
+		frappe.db.set_single_value(SETTINGS, {**model_values(model), "model_status": "Trained"})
 		frappe.clear_document_cache(SETTINGS, SETTINGS)
 	trend_before = frappe.db.count("Lead Score Log", {"lead": ("like", PREFIX + "%")})
 	run_started = now_datetime()
@@ -519,7 +520,7 @@ def timed_recompute(model=None, as_of=None) -> dict:
 				scored += scoring.score_leads(chunk, as_of, span=span)
 				chunks += 1
 			seconds = time.perf_counter() - started
-		if model is not None and load_context().model is None:
+		if model is not None and load_context().scorer is None:
 			raise RuntimeError("the benchmark's model was not loaded")
 		trend_rows = frappe.db.count("Lead Score Log", {"lead": ("like", PREFIX + "%")}) - trend_before
 		kept_points = frappe.db.count(
@@ -562,7 +563,7 @@ def _phase_timers(phases: dict[str, float]):
 		"related_documents": "read_related_documents",
 		"host_touches": "read_host_feed",
 		"activity_tallies": "tally_activities_in_sql",
-		"_probabilities": "model_features_and_predict",
+		"_probabilities": "model_probabilities",
 		"_insert_trend": "write_trend",
 		"update_rows": "write_leads",
 	}
@@ -626,30 +627,58 @@ def machine() -> dict:
 # --- on workers ---
 
 
-def worker_recompute(workers: int, sql_pass: Callable[[], float]) -> dict:
+def worker_recompute(workers: int, sql_pass: Callable[[], float], model=None) -> dict:
 	"""The full recompute as the site runs it: ``workers`` Frappe workers (one per core) take the jobs
 	``jobs.rescore_all`` enqueues on the long queue; timed from the enqueue to the last job's end. First on
-	unscored Leads, then the next day's run, each against ``sql_pass()`` measured just before it. Each job
-	commits, so the scores are reset to unscored (seeded Leads only) before and after."""
+	unscored Leads, then the next day's run, each against ``sql_pass()`` measured just before it; then the
+	same two with ``model`` stored in Lead Scoring Settings (committed, for the workers to read; the
+	settings are put back afterwards). Each job commits, so the scores are reset to unscored (seeded Leads
+	only) before each first run and at the end."""
 	processes = start_workers(workers)
 	try:
-		result = {"workers": workers}
-		for run, as_of in (("first", None), ("next_day", now_datetime() + timedelta(days=1))):
-			if run == "first":
-				reset_scores()
-			baseline = sql_pass()
-			seconds, chunks = _timed_jobs(as_of)
-			result[run] = {
-				"seconds": round(seconds, 2),
-				"jobs": chunks,
-				"sql_pass_seconds": baseline,
-				"ratio": round(seconds / baseline, 2),
-			}
+		result = {"workers": workers, **_worker_runs(sql_pass)}
+		if model is not None:
+			with _stored_model(model):
+				result["with_model"] = _worker_runs(sql_pass)
 		reset_scores()
 		return result
 	finally:
 		stop_workers(processes)
 		shutil.rmtree(BYTECODE_CACHE, ignore_errors=True)
+
+
+def _worker_runs(sql_pass: Callable[[], float]) -> dict:
+	result = {}
+	for run, as_of in (("first", None), ("next_day", now_datetime() + timedelta(days=1))):
+		if run == "first":
+			reset_scores()
+		baseline = sql_pass()
+		seconds, chunks = _timed_jobs(as_of)
+		result[run] = {
+			"seconds": round(seconds, 2),
+			"jobs": chunks,
+			"sql_pass_seconds": baseline,
+			"ratio": round(seconds / baseline, 2),
+		}
+	return result
+
+
+@contextmanager
+def _stored_model(model):
+	"""``model`` in Lead Scoring Settings, committed; what the settings held before is put back after."""
+	fields = [*model_values(model), "model_status"]
+	before = {field: frappe.db.get_single_value(SETTINGS, field) for field in fields}
+	frappe.db.set_single_value(SETTINGS, {**model_values(model), "model_status": "Trained"})
+	frappe.db.commit()
+	frappe.clear_document_cache(SETTINGS, SETTINGS)
+	try:
+		if load_context().scorer is None:
+			raise RuntimeError("the benchmark's model was not loaded")
+		yield
+	finally:
+		frappe.db.set_single_value(SETTINGS, before)
+		frappe.db.commit()
+		frappe.clear_document_cache(SETTINGS, SETTINGS)
 
 
 def start_workers(count: int) -> list[subprocess.Popen]:

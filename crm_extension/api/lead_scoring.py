@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime, pretty_date
 
-from crm_extension.lead_scoring.context import load_context
+from crm_extension.lead_scoring.context import SETTINGS, load_context, stored_model
 from crm_extension.lead_scoring.engine.features import feature_row
 from crm_extension.lead_scoring.engine.model import explain_lead
 from crm_extension.lead_scoring.messages import translated
@@ -132,9 +132,9 @@ def _rule_text(item: dict) -> str:
 
 def _model_explanation(lead: str) -> dict | None:
 	context = load_context()
-	if not context.model:
+	model = stored_model(frappe.get_cached_doc(SETTINGS)) if context.scorer else None
+	if not model:
 		return None
-	model = context.model
 	row = frappe.get_all("Lead", {"name": lead}, context.lead_fields())[0]
 	features = feature_row(row, load_touches([lead]).get(lead, []), now_datetime(), context.features)
 	explanation = explain_lead(model, features)

@@ -6,7 +6,12 @@ sum of decay factors, the count and the newest time of the items a rule matches,
 direction set), reading the engagement index alone. An activity has one reference, so per Lead the
 tallies of its own activities and of its Contacts' and Opportunities' are simply merged.
 
-Matching is an equality on the index's columns; their collation compares without case, as the engine does.
+With a conversion model, the database also adds up its count terms (``activity_count_logits``: one number
+per document, ``weight × ln(1 + count)`` summed over the terms) or counts per term (``activity_term_counts``),
+over the widest window the model counts; the engine combines them (``scoring.model_logits``).
+
+Matching is an equality on the index's columns; their collation compares without case, as the rules do (the
+model's values are a Link and two Selects, stored as their options spell them).
 The index is forced: for a chunk's ``reference_name in (...)`` the planner prefers the narrower
 ``reference_name`` index and then reads every row (a chunk took 0.5 s instead of 0.02 s).
 """
@@ -16,7 +21,7 @@ from datetime import datetime, timedelta
 import frappe
 
 from crm_extension.lead_scoring.engine.decay import SECONDS_PER_DAY
-from crm_extension.lead_scoring.engine.features import CountGroup, add_counts
+from crm_extension.lead_scoring.engine.linear_scorer import CountTerm
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, TallyQuery, merged, tallies_from_aggregates
 from crm_extension.lead_scoring.touches import (
 	LeadSpan,
@@ -27,6 +32,7 @@ from crm_extension.lead_scoring.touches import (
 	to_seconds,
 )
 
+COUNTED_COLUMNS = {"channel": "channel", "direction": "direction", "outcome": "outcome"}
 MICROSECONDS = "(to_seconds(activity_at) * 1000000 + microsecond(activity_at))"
 AGE_SECONDS = "(%(as_of_seconds)s - (to_seconds(activity_at) + microsecond(activity_at) / 1e6))"
 
@@ -56,36 +62,75 @@ def activity_tallies(
 	return merged(pairs)
 
 
-def activity_window_counts(
+def activity_count_logits(
 	owners: dict[Ref, set[str]],
 	cutoff: datetime,
-	windows_days: tuple[int, ...],
+	terms: tuple[CountTerm, ...],
 	span: LeadSpan | None = None,
-) -> dict[str, dict[CountGroup, list[int]]]:
-	"""Per Lead, its CRM Activities before ``cutoff`` counted per (channel, direction, outcome) within each
-	window of days (what the model's count features need): only the last ``max(windows_days)`` days are
-	read."""
-	if not windows_days:
+) -> dict[Ref, float]:
+	"""Per document in ``owners`` with CRM Activities in the widest window before ``cutoff``, the sum of the
+	model's count ``terms`` over them: ``weight × ln(1 + items counted)``, one number per document (what the
+	model gives a lead whose counted items are all about that one document)."""
+	if not terms:
 		return {}
-	params = {f"from_{i}": cutoff - timedelta(days=days) for i, days in enumerate(windows_days)}
-	params.update(cutoff=cutoff, oldest=cutoff - timedelta(days=max(windows_days)))
-	# count(), not sum(): a sum comes back as DECIMAL, which the driver parses into Decimal
-	counts = ", ".join(f"count(if(activity_at >= %(from_{i})s, 1, null))" for i in range(len(windows_days)))
-	result: dict[str, dict[CountGroup, list[int]]] = {}
+	counts, params = _term_counts(terms, cutoff)
+	for number, term in enumerate(terms):
+		params[f"w{number}"] = term.weight
+	logit = " + ".join(f"%(w{number})s * ln(1 + {count})" for number, count in enumerate(counts))
+	return {document: values[0] for document, values in _per_document(owners, logit, params, span).items()}
+
+
+def activity_term_counts(
+	owners: dict[Ref, set[str]], cutoff: datetime, terms: tuple[CountTerm, ...]
+) -> dict[str, list[int]]:
+	"""Per Lead, its CRM Activities (about it, its Contacts and its Opportunities) that each of the count
+	``terms`` counts before ``cutoff``."""
+	if not terms:
+		return {}
+	counts, params = _term_counts(terms, cutoff)
+	result: dict[str, list[int]] = {}
+	for document, values in _per_document(owners, ", ".join(counts), params).items():
+		for lead in owners[document]:
+			total = result.setdefault(lead, [0] * len(terms))
+			for number, value in enumerate(values):
+				total[number] += value
+	return result
+
+
+def _per_document(
+	owners: dict[Ref, set[str]], aggregates: str, params: dict, span: LeadSpan | None = None
+) -> dict[Ref, tuple]:
+	"""``aggregates`` over each document's CRM Activities from ``params["oldest"]`` to before
+	``params["cutoff"]``, for the documents in ``owners`` that have any."""
+	result: dict[Ref, tuple] = {}
 	for doctype, names in names_by_doctype(owners).items():
 		reference, reference_params = reference_condition("reference_name", doctype, names, span)
 		rows = frappe.db.sql(
-			f"""select reference_name, channel, direction, nullif(outcome, ''), {counts}
-			from `tabCRM Activity` force index (engagement_index)
+			f"""select reference_name, {aggregates} from `tabCRM Activity` force index (engagement_index)
 			where reference_doctype = %(doctype)s and {reference}
 				and activity_at < %(cutoff)s and activity_at >= %(oldest)s
-			group by reference_name, channel, direction, outcome""",
+			group by reference_name""",
 			{**params, **reference_params, "doctype": doctype},
 		)
-		for reference_name, channel, direction, outcome, *values in rows:
-			for lead in owners.get((doctype, reference_name), ()):
-				add_counts(result.setdefault(lead, {}), {(channel, direction, outcome): values})
+		for reference_name, *values in rows:
+			if (doctype, reference_name) in owners:
+				result[(doctype, reference_name)] = values
 	return result
+
+
+def _term_counts(terms: tuple[CountTerm, ...], cutoff: datetime) -> tuple[list[str], dict]:
+	"""An aggregate per term that counts the activities it counts, and their parameters (with the window
+	``_per_document`` reads)."""
+	params: dict = {"cutoff": cutoff, "oldest": cutoff - timedelta(days=max(term.days for term in terms))}
+	counts = []
+	for number, term in enumerate(terms):
+		params[f"from_{term.days}"] = cutoff - timedelta(days=term.days)
+		counted = f"activity_at >= %(from_{term.days})s"
+		if term.dimension:
+			params[f"v{number}"] = term.value
+			counted += f" and {COUNTED_COLUMNS[term.dimension]} = %(v{number})s"
+		counts.append(f"count(if({counted}, 1, null))")
+	return counts, params
 
 
 def _aggregates(query: TallyQuery) -> tuple[str, dict]:

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ import frappe
 from crm_extension.lead_scoring.engine.errors import LeadScoringError
 from crm_extension.lead_scoring.engine.features import FeatureSettings
 from crm_extension.lead_scoring.engine.grade import GradeThresholds, TrendSettings
+from crm_extension.lead_scoring.engine.linear_scorer import LinearScorer
 from crm_extension.lead_scoring.engine.rules import FitRule, Rule, parse_rules
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ class ScoringContext:
 	rules: tuple[Rule, ...]
 	thresholds: GradeThresholds
 	trend: TrendSettings
-	model: "LeadModel | None"
+	scorer: LinearScorer | None  # the trained model's weights, None while rules alone grade
 	features: FeatureSettings
 	notify_on_grade_a: bool
 
@@ -34,7 +36,7 @@ class ScoringContext:
 		"""Lead columns the rules and, when there is one, the model read."""
 		fields = {"name", "creation", "lead_grade"}
 		fields.update(rule.field for rule in self.rules if isinstance(rule, FitRule))
-		if self.model:
+		if self.scorer:
 			fields.update(self.features.categorical_fields)
 			fields.update(self.features.presence_fields)
 			fields.update(self.features.numeric_fields)
@@ -56,7 +58,7 @@ def load_context() -> ScoringContext:
 			score_c=value("grade_c_score"),
 		),
 		trend=TrendSettings(min_score_change=value("trend_min_change")),
-		model=stored_model(settings),
+		scorer=stored_scorer(settings),
 		features=feature_settings(),
 		notify_on_grade_a=bool(value("notify_on_grade_a")),
 	)
@@ -95,12 +97,36 @@ def feature_settings() -> FeatureSettings:
 	)
 
 
+def stored_scorer(settings) -> LinearScorer | None:
+	"""The trained model's weights (``engine/linear_scorer``), or None when there is no model or it cannot be
+	trusted (then rules alone grade). Made from the stored model when the weights stored with it are missing
+	or of another model (a model trained before the weights were stored)."""
+	if not (settings.model_data and settings.model_version):
+		return None
+	if scorer := stored_weights(settings):
+		return scorer
+	model = stored_model(settings)
+	if model is None:
+		return None
+	from crm_extension.lead_scoring.engine.model import linear_scorer
+
+	return linear_scorer(model)
+
+
+def stored_weights(settings) -> LinearScorer | None:
+	"""The weights stored with the current model; None when there are none or they are another model's."""
+	if not settings.model_weights:
+		return None
+	scorer = LinearScorer.from_dict(json.loads(settings.model_weights))
+	return scorer if scorer and scorer.version == settings.model_version else None
+
+
 def stored_model(settings) -> "LeadModel | None":
 	"""The trained model, or None when there is none or it cannot be trusted (then rules alone grade).
 
-	The model module (scikit-learn, 0.8 s to import) is only imported when there is a model: each
-	background job runs in a fresh fork of its worker, so a rules-only scoring job would pay that every
-	time."""
+	Explaining a lead needs it; scoring needs only its weights (``stored_scorer``). The model module
+	(scikit-learn, 0.8 s to import) is only imported here: each background job runs in a fresh fork of its
+	worker, so a scoring job would pay that every time."""
 	if not (settings.model_data and settings.model_version):
 		return None
 	from crm_extension.lead_scoring.engine.model import load_model
@@ -112,6 +138,22 @@ def stored_model(settings) -> "LeadModel | None":
 		except LeadScoringError:
 			return None
 	return _models[key]
+
+
+def model_values(model: "LeadModel") -> dict:
+	"""What Lead Scoring Settings keeps of a trained model: the sealed model and its weights."""
+	return {
+		"model_version": model.version,
+		"trained_on": model.trained_on,
+		"model_data": sealed(model),
+		"model_weights": weights_text(model),
+	}
+
+
+def weights_text(model: "LeadModel") -> str:
+	from crm_extension.lead_scoring.engine.model import linear_scorer
+
+	return json.dumps(linear_scorer(model).as_dict())
 
 
 def sealed(model: "LeadModel") -> str:

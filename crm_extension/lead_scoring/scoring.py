@@ -14,6 +14,7 @@ A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities t
 """
 
 import json
+from collections import defaultdict
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -22,17 +23,19 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
-from crm_extension.lead_scoring.activity_tallies import activity_tallies, activity_window_counts
+from crm_extension.lead_scoring.activity_tallies import (
+	activity_count_logits,
+	activity_tallies,
+	activity_term_counts,
+)
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import (
 	FeatureSettings,
-	add_counts,
-	feature_row_from_counts,
 	known_before,
-	window_counts,
 )
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
+from crm_extension.lead_scoring.engine.linear_scorer import LinearScorer, probability
 from crm_extension.lead_scoring.engine.rules import (
 	Contribution,
 	Rule,
@@ -77,7 +80,7 @@ def changed_scores(
 	owners = related_documents([row.name for row in rows], span)
 	host_items = host_touches(owners, span)
 	tallies = feed_tallies(
-		owners, host_items, context.rules, as_of, with_last_contact=bool(context.model), span=span
+		owners, host_items, context.rules, as_of, with_last_contact=bool(context.scorer), span=span
 	)
 	probabilities = _probabilities(context, rows, owners, host_items, tallies, as_of, span)
 	for row in rows:
@@ -196,38 +199,74 @@ def on_grade_a(name: str, context: ScoringContext):
 def _probabilities(
 	context: ScoringContext, rows, owners, host_items, tallies, as_of, span: LeadSpan | None = None
 ) -> dict[str, float]:
-	if not context.model:
+	if not context.scorer:
 		return {}
-	# scikit-learn is imported only when there is a model (see context.stored_model)
-	from crm_extension.lead_scoring.engine.model import predict_probabilities
-
 	cutoff = as_of + timedelta(seconds=1)  # a row counts what is known before its cutoff: at as_of too
-	features = model_feature_rows(rows, owners, host_items, tallies, cutoff, context.features, span)
-	predicted = predict_probabilities(context.model, features)
-	return {row.name: float(probability) for row, probability in zip(rows, predicted, strict=True)}
+	logits = model_logits(rows, owners, host_items, tallies, cutoff, context.features, context.scorer, span)
+	return {name: probability(logit) for name, logit in logits.items()}
 
 
-def model_feature_rows(
+def model_logits(
 	rows,
-	owners,
-	host_items,
+	owners: dict[Ref, set[str]],
+	host_items: dict[str, list[dict]],
 	tallies: dict[str, LeadTallies],
 	cutoff: datetime,
 	settings: FeatureSettings,
+	scorer: LinearScorer,
 	span: LeadSpan | None = None,
-) -> list[dict]:
-	"""Each Lead's feature row as known before ``cutoff``: its CRM Activities counted by the database, the
-	host's items (``host_items``) counted by the engine, the last contact from ``tallies`` (made with
-	``with_last_contact``). The same rows ``feature_row`` makes from the items, without reading them."""
-	counts = activity_window_counts(owners, cutoff, settings.windows_days, span)
-	features = []
+) -> dict[str, float]:
+	"""Each Lead's log-odds as known before ``cutoff``: what ``scorer.logit(feature_row(...))`` gives,
+	without reading its feed items. The count terms' sum comes from the database per document
+	(``activity_count_logits``), which is the Lead's when its counted items are all about one document. A
+	Lead whose counted items come from several (its Contacts', its Opportunities', the host's emails,
+	calls and meetings: fewer) gets per-term counts instead, added up before the logarithm. The last
+	contact comes from ``tallies`` (made ``with_last_contact``)."""
+	terms = scorer.count_terms
+	by_document = activity_count_logits(owners, cutoff, terms, span)
+	counted: dict[str, list[Ref]] = defaultdict(list)
+	for document in by_document:
+		for lead in owners[document]:
+			counted[lead].append(document)
+	host = _host_items_counted(host_items, cutoff, settings)
+	several = {lead for lead, documents in counted.items() if len(documents) > 1} | set(host)
+	term_counts = activity_term_counts(_owners_of(owners, several), cutoff, terms)
+	fields = scorer.field_terms(settings)
+	logits = {}
 	for row in rows:
-		lead_counts = counts.get(row.name, {})
-		if host := known_before(host_items.get(row.name, ()), cutoff):
-			add_counts(lead_counts, window_counts(host, cutoff, settings))
+		if row.name in several:
+			counts = term_counts.get(row.name) or [0] * len(terms)
+			if row.name in host:
+				counts = [
+					a + b for a, b in zip(counts, scorer.term_counts(host[row.name], cutoff), strict=True)
+				]
+			counts_logit = scorer.counts_logit(counts)
+		else:
+			counts_logit = sum(by_document[document] for document in counted.get(row.name, ()))
 		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None
-		features.append(feature_row_from_counts(row, lead_counts, last, cutoff, settings))
-	return features
+		logits[row.name] = scorer.lead_logit(fields, row, counts_logit, last, cutoff, settings)
+	return logits
+
+
+def _host_items_counted(
+	host_items: dict[str, list[dict]], cutoff: datetime, settings: FeatureSettings
+) -> dict[str, list[dict]]:
+	"""Per Lead, its host items within the widest window before ``cutoff``."""
+	oldest = cutoff - timedelta(days=max(settings.windows_days, default=0))
+	counted = {}
+	for lead, items in host_items.items():
+		if within := [item for item in known_before(items, cutoff) if item["at"] >= oldest]:
+			counted[lead] = within
+	return counted
+
+
+def _owners_of(owners: dict[Ref, set[str]], leads: set[str]) -> dict[Ref, set[str]]:
+	"""``owners`` limited to ``leads``."""
+	limited = {}
+	for document, of in owners.items():
+		if mine := of & leads:
+			limited[document] = mine
+	return limited
 
 
 STORED_FIELDS = (

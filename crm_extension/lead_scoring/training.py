@@ -13,7 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from crm_extension.lead_scoring.context import SETTINGS, feature_settings, lead_columns, sealed, setting
+from crm_extension.lead_scoring.context import SETTINGS, feature_settings, lead_columns, model_values, setting
 from crm_extension.lead_scoring.engine.features import OpportunityFact, OutcomeFacts
 from crm_extension.lead_scoring.engine.model import TRAINED, ModelSettings, train_model, training_example
 from crm_extension.lead_scoring.messages import translated
@@ -101,15 +101,18 @@ def _store(result) -> dict:
 	if result.status == TRAINED:
 		quality = result.quality
 		values.update(
-			model_version=result.model.version,
-			trained_on=result.model.trained_on,
+			model_values(result.model),
 			holdout_auc=quality.auc,
 			model_quality=frappe.as_json(quality.as_dict()),
-			model_data=sealed(result.model),
 		)
 	else:
 		values.update(
-			model_version=None, trained_on=None, holdout_auc=None, model_quality=None, model_data=None
+			model_version=None,
+			trained_on=None,
+			holdout_auc=None,
+			model_quality=None,
+			model_data=None,
+			model_weights=None,
 		)
 	frappe.db.set_single_value(SETTINGS, values)
 	frappe.clear_document_cache(SETTINGS, SETTINGS)

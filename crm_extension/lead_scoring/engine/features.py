@@ -127,24 +127,10 @@ def feature_row(
 ) -> Row:
 	"""The lead as known strictly before ``cutoff`` (same tz-awareness as the feed's ``at``)."""
 	known = known_before(feed, cutoff)
-	return feature_row_from_counts(
-		lead, window_counts(known, cutoff, settings), last_contact(known), cutoff, settings
-	)
-
-
-def feature_row_from_counts(
-	lead: Mapping[str, Any],
-	counts: Mapping[CountGroup, Sequence[int]],
-	last_contact_at: datetime | None,
-	cutoff: datetime,
-	settings: FeatureSettings = DEFAULT_FEATURES,
-) -> Row:
-	"""The same row from what a database can add up: per (channel, direction, outcome) the number of items
-	within each of ``settings.windows_days`` before the cutoff, and the last contact before it."""
 	return {
 		**field_features(lead, settings),
-		**count_features_from_groups(counts, settings),
-		**recency_from_last_contact(last_contact_at, cutoff, settings),
+		**count_features_from_groups(window_counts(known, cutoff, settings), settings),
+		**recency_from_last_contact(last_contact(known), cutoff, settings),
 	}
 
 
@@ -167,13 +153,6 @@ def window_counts(
 		for index, days in enumerate(settings.windows_days):
 			tally[index] += age <= days
 	return counts
-
-
-def add_counts(into: dict[CountGroup, list[int]], more: Mapping[CountGroup, Sequence[int]]) -> None:
-	for group, values in more.items():
-		tally = into.setdefault(group, [0] * len(values))
-		for index, value in enumerate(values):
-			tally[index] += value
 
 
 def last_contact(items: Iterable[Mapping[str, Any]]) -> datetime | None:

@@ -54,6 +54,7 @@ from crm_extension.lead_scoring.engine.features import (
 	feature_row,
 	label_lead,
 )
+from crm_extension.lead_scoring.engine.linear_scorer import LinearScorer
 
 TRAINED = "Trained"
 NOT_ENOUGH_DATA = "Not Enough Data"
@@ -373,6 +374,35 @@ def predict_probabilities(model: LeadModel, rows: Sequence[Row]) -> np.ndarray:
 	if not rows:
 		return np.zeros(0)
 	return model.classifier.predict_proba(model.vectorizer.transform(rows))[:, 1]
+
+
+def linear_parts(model: LeadModel) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, float, float]:
+	"""The fitted steps' numbers: logistic coefficients and intercept, the standardisation's means and
+	scales (per feature, in ``feature_names`` order), and the sigmoid calibration's slope and offset
+	(probability = 1 / (1 + exp(slope × decision + offset)))."""
+	pipeline = _linear_model(model)
+	scaler, regression = pipeline[-2], pipeline[-1]
+	calibrator = model.classifier.calibrated_classifiers_[0].calibrators[0]
+	return (
+		regression.coef_[0],
+		float(regression.intercept_[0]),
+		scaler.mean_,
+		scaler.scale_,
+		float(calibrator.a_),
+		float(calibrator.b_),
+	)
+
+
+def linear_scorer(model: LeadModel) -> LinearScorer:
+	"""The model's calibrated log-odds as an intercept and a weight per feature on ``log1p(value)``."""
+	coefficients, intercept, means, scales, slope, offset = linear_parts(model)
+	# decision = intercept + Σ c (log1p(x) - mean) / scale; log-odds = -(slope × decision + offset)
+	per_log1p = -slope * coefficients / scales
+	constant = -(slope * (intercept - float((coefficients * means / scales).sum())) + offset)
+	weights = {
+		name: float(weight) for name, weight in zip(model.feature_names, per_log1p, strict=True) if weight
+	}
+	return LinearScorer(intercept=float(constant), weights=weights, version=model.version)
 
 
 # --- explaining ---

@@ -1,12 +1,13 @@
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import frappe
 from frappe.utils import now_datetime
 
-from crm_extension.lead_scoring.activity_tallies import activity_tallies, activity_window_counts
+from crm_extension.lead_scoring.activity_tallies import activity_count_logits, activity_tallies
 from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import DEFAULT_FEATURES, feature_row
+from crm_extension.lead_scoring.engine.model import TrainingExample, linear_scorer, train_model
 from crm_extension.lead_scoring.engine.rules import (
 	EngagementRule,
 	InactivityRule,
@@ -14,7 +15,7 @@ from crm_extension.lead_scoring.engine.rules import (
 	score_tallies,
 	tally_feed,
 )
-from crm_extension.lead_scoring.scoring import feed_tallies, fields_read, lead_rows, model_feature_rows
+from crm_extension.lead_scoring.scoring import feed_tallies, fields_read, lead_rows, model_logits
 from crm_extension.lead_scoring.touches import (
 	activity_touches,
 	host_touches,
@@ -36,6 +37,7 @@ RULES = (
 CHANNELS = ("WhatsApp", "Email", "Phone", "SMS")
 DIRECTIONS = ("Inbound", "Outbound", "Internal")
 OUTCOMES = ("", "Replied", "No Response", "Meeting Held", "Bounced")
+COUNTED = (("channel", CHANNELS), ("direction", DIRECTIONS), ("outcome", OUTCOMES))
 
 
 def make_email(lead: str, at):
@@ -69,6 +71,18 @@ def make_random_activities(references: list[tuple[str, str]], seed: int, days_ag
 		)
 
 
+def trained_model():
+	"""A model trained by the engine on made-up rows that count the feed values these tests use."""
+	generator, examples = random.Random(3), []
+	keys = ["all"] + [f"{dimension}:{value}" for dimension, values in COUNTED for value in values if value]
+	for number in range(240):
+		row = {f"count:{days}d:{key}": generator.randint(0, 4) for days in (7, 30, 90) for key in keys}
+		row.update(source=generator.choice(["Referral", "Cold Calling"]), days_since_last_contact=5.0)
+		label = int(row["count:30d:direction:Inbound"] + generator.random() * 4 > 4)
+		examples.append(TrainingExample(str(number), row, label, datetime(2025, 1, 1) + timedelta(number)))
+	return train_model(examples, datetime(2025, 6, 1)).model
+
+
 class TestActivityTallies(CRMTestCase):
 	def test_the_databases_tallies_score_exactly_like_the_engine_on_the_same_activities(self):
 		leads = [make_lead().name for _ in range(3)]
@@ -97,10 +111,12 @@ class TestActivityTallies(CRMTestCase):
 			self.assertEqual([c.points for c in actual.breakdown], [c.points for c in expected.breakdown])
 			self.assertEqual(actual.score, expected.score)
 
-	def test_the_models_feature_rows_from_database_counts_equal_those_made_from_the_items(self):
-		leads = [make_lead().name for _ in range(3)]
-		contact = make_contact([("Lead", leads[0])])
-		references = [("Lead", lead) for lead in leads] + [("Contact", contact.name)]
+	def test_the_models_log_odds_from_database_sums_equal_those_of_feature_rows_made_from_the_items(self):
+		leads = [make_lead().name for _ in range(4)]
+		contacts = [make_contact([("Lead", leads[0])]), make_contact([("Lead", leads[3])])]
+		# lead 0: its own and its Contact's activities; lead 1: its own and an email; lead 2: its own;
+		# lead 3: its Contact's alone
+		references = [("Lead", lead) for lead in leads[:3]] + [("Contact", c.name) for c in contacts]
 		# inside and beyond the 7, 30 and 90-day windows; a few after the cutoff
 		make_random_activities(
 			references, 11, lambda generator: generator.choice([0.5, 5, 20, 60, 120, 400, -2])
@@ -113,18 +129,19 @@ class TestActivityTallies(CRMTestCase):
 		tallies = feed_tallies(owners, host_items, RULES, as_of, with_last_contact=True)
 		rows = [frappe._dict(name=lead, source="Referral", email_id="a@example.com") for lead in leads]
 		items = load_touches(leads)
+		scorer = linear_scorer(trained_model())
 
-		actual = model_feature_rows(rows, owners, host_items, tallies, cutoff, DEFAULT_FEATURES)
+		actual = model_logits(rows, owners, host_items, tallies, cutoff, DEFAULT_FEATURES, scorer)
 
-		expected = [feature_row(row, items.get(row.name, []), cutoff, DEFAULT_FEATURES) for row in rows]
-		self.assertGreater(len([key for key in expected[1] if key.startswith("count:")]), 3)
-		for mine, theirs in zip(actual, expected, strict=True):
-			self.assertEqual(mine.keys(), theirs.keys())
-			for key, value in theirs.items():
-				if isinstance(value, float):
-					self.assertAlmostEqual(mine[key], value, places=6, msg=key)
-				else:
-					self.assertEqual(mine[key], value, key)
+		expected = {
+			row.name: scorer.logit(feature_row(row, items.get(row.name, []), cutoff, DEFAULT_FEATURES))
+			for row in rows
+		}
+		uncounted = {row.name: scorer.logit(feature_row(row, [], cutoff, DEFAULT_FEATURES)) for row in rows}
+		for lead in leads:
+			self.assertAlmostEqual(actual[lead], expected[lead], places=9, msg=lead)
+			# every lead has counted items, and they move its log-odds
+			self.assertNotAlmostEqual(expected[lead], uncounted[lead], places=3, msg=lead)
 
 	def test_with_no_engagement_or_inactivity_rule_nothing_is_read(self):
 		lead = make_lead().name
@@ -179,9 +196,9 @@ class TestLeadSpans(CRMTestCase):
 		)
 		self.assertEqual(host_touches(owners, span), host_items)
 		self.assertEqual(activity_tallies(owners, query, as_of, span), tallies)
+		terms = linear_scorer(trained_model()).count_terms
 		self.assertEqual(
-			activity_window_counts(owners, cutoff, (7, 30, 90), span),
-			activity_window_counts(owners, cutoff, (7, 30, 90)),
+			activity_count_logits(owners, cutoff, terms, span), activity_count_logits(owners, cutoff, terms)
 		)
 		self.assertEqual(set(tallies), set(self.open))
 		self.assertEqual(set(host_items), {self.open[0]})

@@ -1,10 +1,18 @@
+import json
+
 import frappe
 from frappe.utils import add_days, now_datetime
 
 from crm_extension.api import lead_scoring as lead_scoring_api
-from crm_extension.lead_scoring.scoring import score_leads
+from crm_extension.lead_scoring.context import load_context, stored_model
+from crm_extension.lead_scoring.engine.features import feature_row
+from crm_extension.lead_scoring.engine.linear_scorer import LinearScorer
+from crm_extension.lead_scoring.engine.model import linear_scorer, predict_probabilities
+from crm_extension.lead_scoring.scoring import score_leads, stored_probability
 from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source
+from crm_extension.lead_scoring.touches import load_touches
 from crm_extension.lead_scoring.training import train
+from crm_extension.patches.v0_1 import store_lead_model_weights
 from crm_extension.tests.factories import make_activity, make_lead
 from crm_extension.tests.utils import CRMTestCase
 
@@ -77,6 +85,48 @@ class TestLeadModel(CRMTestCase):
 		model = lead_scoring_api.explain(warm_lead.name)["model"]
 		self.assertTrue(model["up"], model)
 		self.assertEqual(model["version"], frappe.db.get_single_value(SETTINGS, "model_version"))
+
+	def test_scoring_uses_the_weights_stored_with_the_model_and_agrees_with_the_model(self):
+		train()
+		lead = make_lead(source="Referral", email_id="buyer@example.com")
+		make_activity("Lead", lead.name, channel="WhatsApp", direction="Inbound", activity_at=now_datetime())
+		settings = frappe.get_single(SETTINGS)
+		model = stored_model(settings)
+
+		score_leads([lead.name])
+
+		stored = json.loads(settings.model_weights)
+		self.assertEqual(stored["version"], settings.model_version)
+		self.assertEqual(load_context().scorer, LinearScorer.from_dict(stored))
+		context = load_context()
+		row = frappe.get_all("Lead", {"name": lead.name}, context.lead_fields())[0]
+		features = feature_row(row, load_touches([lead.name])[lead.name], now_datetime(), context.features)
+		expected = stored_probability(predict_probabilities(model, [features])[0])
+		actual = frappe.db.get_value("Lead", lead.name, "conversion_probability")
+		self.assertGreater(actual, 0)
+		self.assertAlmostEqual(actual, expected, delta=0.011)
+
+	def test_a_model_stored_without_its_weights_is_scored_from_the_model_itself(self):
+		train()
+		expected = load_context().scorer
+		frappe.db.set_single_value(SETTINGS, "model_weights", None)
+		frappe.clear_document_cache(SETTINGS, SETTINGS)
+
+		self.assertEqual(load_context().scorer, expected)
+		self.assertEqual(expected, linear_scorer(stored_model(frappe.get_single(SETTINGS))))
+
+	def test_the_patch_stores_the_weights_of_a_model_trained_before_them_once(self):
+		train()
+		expected = frappe.db.get_single_value(SETTINGS, "model_weights")
+		frappe.db.set_single_value(SETTINGS, "model_weights", None)
+		frappe.clear_document_cache(SETTINGS, SETTINGS)
+
+		store_lead_model_weights.execute()
+		stored = frappe.db.get_single_value(SETTINGS, "model_weights")
+		store_lead_model_weights.execute()
+
+		self.assertEqual(json.loads(stored), json.loads(expected))
+		self.assertEqual(frappe.db.get_single_value(SETTINGS, "model_weights"), stored)
 
 	def test_too_few_decided_leads_fall_back_to_rules_alone(self):
 		frappe.db.set_single_value(SETTINGS, "min_leads_per_class", 100000)
