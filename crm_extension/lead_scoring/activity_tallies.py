@@ -6,9 +6,9 @@ sum of decay factors, the count and the newest time of the items a rule matches,
 direction set), reading the engagement index alone. An activity has one reference, so per Lead the
 tallies of its own activities and of its Contacts' and Opportunities' are simply merged.
 
-With a conversion model, the database also adds up its count terms (``activity_count_logits``: one number
-per document, ``weight × ln(1 + count)`` summed over the terms) or counts per term (``activity_term_counts``),
-over the widest window the model counts; the engine combines them (``scoring.model_logits``).
+With a conversion model, the database also adds up its count terms over the widest window the model counts
+(``activity_count_terms``: one number per document, ``weight × ln(1 + count)`` summed over the terms, and
+the counts per term where the engine must add more before the logarithm: ``scoring.model_logits``).
 
 Matching is an equality on the index's columns; their collation compares without case, as the rules do (the
 model's values are a Link and two Selects, stored as their options spell them).
@@ -16,6 +16,7 @@ The index is forced: for a chunk's ``reference_name in (...)`` the planner prefe
 ``reference_name`` index and then reads every row (a chunk took 0.5 s instead of 0.02 s).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import frappe
@@ -62,65 +63,60 @@ def activity_tallies(
 	return merged(pairs)
 
 
-def activity_count_logits(
+@dataclass(frozen=True)
+class CountedDocument:
+	"""A document's CRM Activities in the widest window a model counts: the sum of the model's count terms
+	over them (``weight × ln(1 + items counted)``), and the count per term when it was asked for."""
+
+	logit: float
+	counts: list[int] | None = None
+
+
+def activity_count_terms(
 	owners: dict[Ref, set[str]],
 	cutoff: datetime,
 	terms: tuple[CountTerm, ...],
+	detailed: set[Ref],
 	span: LeadSpan | None = None,
-) -> dict[Ref, float]:
-	"""Per document in ``owners`` with CRM Activities in the widest window before ``cutoff``, the sum of the
-	model's count ``terms`` over them: ``weight × ln(1 + items counted)``, one number per document (what the
-	model gives a lead whose counted items are all about that one document)."""
+) -> dict[Ref, CountedDocument]:
+	"""Per document in ``owners`` with CRM Activities in the widest window before ``cutoff``, what the count
+	``terms`` make of them, with the count per term for the documents in ``detailed``. One query per
+	DocType: the per-term counts are the aggregates the sum is made of, sent as one text column."""
 	if not terms:
 		return {}
 	counts, params = _term_counts(terms, cutoff)
+	columns = [f"c{number}" for number in range(len(terms))]
 	for number, term in enumerate(terms):
 		params[f"w{number}"] = term.weight
-	logit = " + ".join(f"%(w{number})s * ln(1 + {count})" for number, count in enumerate(counts))
-	return {document: values[0] for document, values in _per_document(owners, logit, params, span).items()}
-
-
-def activity_term_counts(
-	owners: dict[Ref, set[str]], cutoff: datetime, terms: tuple[CountTerm, ...]
-) -> dict[str, list[int]]:
-	"""Per Lead, its CRM Activities (about it, its Contacts and its Opportunities) that each of the count
-	``terms`` counts before ``cutoff``."""
-	if not terms:
-		return {}
-	counts, params = _term_counts(terms, cutoff)
-	result: dict[str, list[int]] = {}
-	for document, values in _per_document(owners, ", ".join(counts), params).items():
-		for lead in owners[document]:
-			total = result.setdefault(lead, [0] * len(terms))
-			for number, value in enumerate(values):
-				total[number] += value
-	return result
-
-
-def _per_document(
-	owners: dict[Ref, set[str]], aggregates: str, params: dict, span: LeadSpan | None = None
-) -> dict[Ref, tuple]:
-	"""``aggregates`` over each document's CRM Activities from ``params["oldest"]`` to before
-	``params["cutoff"]``, for the documents in ``owners`` that have any."""
-	result: dict[Ref, tuple] = {}
+	logit = " + ".join(f"%(w{number})s * ln(1 + {column})" for number, column in enumerate(columns))
+	per_term = f"concat_ws(',', {', '.join(columns)})"
+	counted = ", ".join(f"{count} as {column}" for count, column in zip(counts, columns, strict=True))
+	result: dict[Ref, CountedDocument] = {}
 	for doctype, names in names_by_doctype(owners).items():
 		reference, reference_params = reference_condition("reference_name", doctype, names, span)
+		asked = tuple(name for asked_doctype, name in detailed if asked_doctype == doctype)
+		asked_counts = f"if(reference_name in %(asked)s, {per_term}, null)" if asked else "null"
+		# counted once in the inner query: MariaDB computes an aggregate that is named twice twice
 		rows = frappe.db.sql(
-			f"""select reference_name, {aggregates} from `tabCRM Activity` force index (engagement_index)
-			where reference_doctype = %(doctype)s and {reference}
-				and activity_at < %(cutoff)s and activity_at >= %(oldest)s
-			group by reference_name""",
-			{**params, **reference_params, "doctype": doctype},
+			f"""select reference_name, {logit}, {asked_counts}
+			from (
+				select reference_name, {counted} from `tabCRM Activity` force index (engagement_index)
+				where reference_doctype = %(doctype)s and {reference}
+					and activity_at < %(cutoff)s and activity_at >= %(oldest)s
+				group by reference_name
+			) counted""",
+			{**params, **reference_params, "doctype": doctype, "asked": asked},
 		)
-		for reference_name, *values in rows:
+		for reference_name, document_logit, text in rows:
 			if (doctype, reference_name) in owners:
-				result[(doctype, reference_name)] = values
+				per_term_counts = [int(count) for count in text.split(",")] if text else None
+				result[(doctype, reference_name)] = CountedDocument(document_logit, per_term_counts)
 	return result
 
 
 def _term_counts(terms: tuple[CountTerm, ...], cutoff: datetime) -> tuple[list[str], dict]:
 	"""An aggregate per term that counts the activities it counts, and their parameters (with the window
-	``_per_document`` reads)."""
+	``activity_count_terms`` reads)."""
 	params: dict = {"cutoff": cutoff, "oldest": cutoff - timedelta(days=max(term.days for term in terms))}
 	counts = []
 	for number, term in enumerate(terms):

@@ -23,11 +23,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
-from crm_extension.lead_scoring.activity_tallies import (
-	activity_count_logits,
-	activity_tallies,
-	activity_term_counts,
-)
+from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import (
@@ -217,32 +213,33 @@ def model_logits(
 	span: LeadSpan | None = None,
 ) -> dict[str, float]:
 	"""Each Lead's log-odds as known before ``cutoff``: what ``scorer.logit(feature_row(...))`` gives,
-	without reading its feed items. The count terms' sum comes from the database per document
-	(``activity_count_logits``), which is the Lead's when its counted items are all about one document. A
-	Lead whose counted items come from several (its Contacts', its Opportunities', the host's emails,
-	calls and meetings: fewer) gets per-term counts instead, added up before the logarithm. The last
-	contact comes from ``tallies`` (made ``with_last_contact``)."""
+	without reading its feed items. The database sums the count terms per document; that sum is the Lead's
+	when its CRM Activities are all about it. A Lead with Contacts or Opportunities, or with host items
+	(emails, calls, meetings) in the window, gets the counts per term instead, added up with the host's
+	before the logarithm. The last contact comes from ``tallies`` (made ``with_last_contact``)."""
 	terms = scorer.count_terms
-	by_document = activity_count_logits(owners, cutoff, terms, span)
-	counted: dict[str, list[Ref]] = defaultdict(list)
-	for document in by_document:
-		for lead in owners[document]:
-			counted[lead].append(document)
 	host = _host_items_counted(host_items, cutoff, settings)
-	several = {lead for lead, documents in counted.items() if len(documents) > 1} | set(host)
-	term_counts = activity_term_counts(_owners_of(owners, several), cutoff, terms)
+	documents: dict[str, list[Ref]] = defaultdict(list)
+	for document, leads in owners.items():
+		for lead in leads:
+			documents[lead].append(document)
+	detailed = {lead for lead, of in documents.items() if len(of) > 1} | set(host)
+	counted = activity_count_terms(owners, cutoff, terms, _documents_of(documents, detailed), span)
 	fields = scorer.field_terms(settings)
 	logits = {}
 	for row in rows:
-		if row.name in several:
-			counts = term_counts.get(row.name) or [0] * len(terms)
+		mine = [counted[document] for document in documents.get(row.name, ()) if document in counted]
+		if row.name in detailed:
+			counts = [sum(column) for column in zip(*(doc.counts for doc in mine), strict=True)] or [0] * len(
+				terms
+			)
 			if row.name in host:
 				counts = [
 					a + b for a, b in zip(counts, scorer.term_counts(host[row.name], cutoff), strict=True)
 				]
 			counts_logit = scorer.counts_logit(counts)
 		else:
-			counts_logit = sum(by_document[document] for document in counted.get(row.name, ()))
+			counts_logit = mine[0].logit if mine else 0.0
 		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None
 		logits[row.name] = scorer.lead_logit(fields, row, counts_logit, last, cutoff, settings)
 	return logits
@@ -260,13 +257,8 @@ def _host_items_counted(
 	return counted
 
 
-def _owners_of(owners: dict[Ref, set[str]], leads: set[str]) -> dict[Ref, set[str]]:
-	"""``owners`` limited to ``leads``."""
-	limited = {}
-	for document, of in owners.items():
-		if mine := of & leads:
-			limited[document] = mine
-	return limited
+def _documents_of(documents: dict[str, list[Ref]], leads: set[str]) -> set[Ref]:
+	return {document for lead in leads for document in documents.get(lead, ())}
 
 
 STORED_FIELDS = (

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from crm_extension.lead_scoring.activity_tallies import activity_count_logits, activity_tallies
+from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
 from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import DEFAULT_FEATURES, feature_row
 from crm_extension.lead_scoring.engine.model import TrainingExample, linear_scorer, train_model
@@ -196,9 +196,10 @@ class TestLeadSpans(CRMTestCase):
 		)
 		self.assertEqual(host_touches(owners, span), host_items)
 		self.assertEqual(activity_tallies(owners, query, as_of, span), tallies)
-		terms = linear_scorer(trained_model()).count_terms
+		terms, detailed = linear_scorer(trained_model()).count_terms, {("Lead", self.open[0])}
 		self.assertEqual(
-			activity_count_logits(owners, cutoff, terms, span), activity_count_logits(owners, cutoff, terms)
+			activity_count_terms(owners, cutoff, terms, detailed, span),
+			activity_count_terms(owners, cutoff, terms, detailed),
 		)
 		self.assertEqual(set(tallies), set(self.open))
 		self.assertEqual(set(host_items), {self.open[0]})
