@@ -23,7 +23,11 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
-from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
+from crm_extension.lead_scoring.activity_tallies import (
+	CountedDocument,
+	activity_count_terms,
+	activity_tallies,
+)
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import (
@@ -230,14 +234,7 @@ def model_logits(
 	for row in rows:
 		mine = [counted[document] for document in documents.get(row.name, ()) if document in counted]
 		if row.name in detailed:
-			counts = [sum(column) for column in zip(*(doc.counts for doc in mine), strict=True)] or [0] * len(
-				terms
-			)
-			if row.name in host:
-				counts = [
-					a + b for a, b in zip(counts, scorer.term_counts(host[row.name], cutoff), strict=True)
-				]
-			counts_logit = scorer.counts_logit(counts)
+			counts_logit = scorer.counts_logit(_lead_counts(mine, host.get(row.name, ()), scorer, cutoff))
 		else:
 			counts_logit = mine[0].logit if mine else 0.0
 		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None
@@ -255,6 +252,16 @@ def _host_items_counted(
 		if within := [item for item in known_before(items, cutoff) if item["at"] >= oldest]:
 			counted[lead] = within
 	return counted
+
+
+def _lead_counts(
+	documents: list[CountedDocument], host_items: list[dict], scorer: LinearScorer, cutoff: datetime
+) -> list[int]:
+	"""Per count term, a Lead's CRM Activities over its documents and its host items."""
+	counts = scorer.term_counts(host_items, cutoff)
+	for document in documents:
+		counts = [mine + theirs for mine, theirs in zip(counts, document.counts, strict=True)]
+	return counts
 
 
 def _documents_of(documents: dict[str, list[Ref]], leads: set[str]) -> set[Ref]:
