@@ -666,9 +666,9 @@ def _worker_runs(sql_pass: Callable[[], float]) -> dict:
 @contextmanager
 def _stored_model(model):
 	"""``model`` in Lead Scoring Settings, committed; what the settings held before is put back after."""
-	fields = [*model_values(model), "model_status"]
-	before = {field: frappe.db.get_single_value(SETTINGS, field) for field in fields}
-	frappe.db.set_single_value(SETTINGS, {**model_values(model), "model_status": "Trained"})
+	values = {**model_values(model), "model_status": "Trained"}
+	before = {field: frappe.db.get_single_value(SETTINGS, field) for field in values}
+	frappe.db.set_single_value(SETTINGS, values)
 	frappe.db.commit()
 	frappe.clear_document_cache(SETTINGS, SETTINGS)
 	try:

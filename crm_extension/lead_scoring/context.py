@@ -140,8 +140,12 @@ def stored_model(settings) -> "LeadModel | None":
 	return _models[key]
 
 
+MODEL_FIELDS = ("model_version", "trained_on", "model_data", "model_weights")
+
+
 def model_values(model: "LeadModel") -> dict:
-	"""What Lead Scoring Settings keeps of a trained model: the sealed model and its weights."""
+	"""What Lead Scoring Settings keeps of a trained model (``MODEL_FIELDS``): the sealed model and its
+	weights."""
 	return {
 		"model_version": model.version,
 		"trained_on": model.trained_on,

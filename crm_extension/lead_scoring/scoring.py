@@ -23,16 +23,12 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from crm_extension.bulk_sql import insert_rows, update_rows
-from crm_extension.lead_scoring.activity_tallies import (
-	CountedDocument,
-	activity_count_terms,
-	activity_tallies,
-)
+from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
 from crm_extension.lead_scoring.engine.features import (
 	FeatureSettings,
-	known_before,
+	known_within,
 )
 from crm_extension.lead_scoring.engine.grade import TrendPoint, announce_grade_a, compare, grade_lead
 from crm_extension.lead_scoring.engine.linear_scorer import LinearScorer, probability
@@ -222,7 +218,8 @@ def model_logits(
 	(emails, calls, meetings) in the window, gets the counts per term instead, added up with the host's
 	before the logarithm. The last contact comes from ``tallies`` (made ``with_last_contact``)."""
 	terms = scorer.count_terms
-	host = _host_items_counted(host_items, cutoff, settings)
+	widest = max(settings.windows_days, default=0)
+	host = {lead: mine for lead, items in host_items.items() if (mine := known_within(items, cutoff, widest))}
 	documents: dict[str, list[Ref]] = defaultdict(list)
 	for document, leads in owners.items():
 		for lead in leads:
@@ -234,34 +231,13 @@ def model_logits(
 	for row in rows:
 		mine = [counted[document] for document in documents.get(row.name, ()) if document in counted]
 		if row.name in detailed:
-			counts_logit = scorer.counts_logit(_lead_counts(mine, host.get(row.name, ()), scorer, cutoff))
+			counts = scorer.summed_counts([doc.counts for doc in mine], host.get(row.name, ()), cutoff)
+			counts_logit = scorer.counts_logit(counts)
 		else:
 			counts_logit = mine[0].logit if mine else 0.0
 		last = tallies[row.name].contacts.get(contact_directions(None)) if row.name in tallies else None
 		logits[row.name] = scorer.lead_logit(fields, row, counts_logit, last, cutoff, settings)
 	return logits
-
-
-def _host_items_counted(
-	host_items: dict[str, list[dict]], cutoff: datetime, settings: FeatureSettings
-) -> dict[str, list[dict]]:
-	"""Per Lead, its host items within the widest window before ``cutoff``."""
-	oldest = cutoff - timedelta(days=max(settings.windows_days, default=0))
-	counted = {}
-	for lead, items in host_items.items():
-		if within := [item for item in known_before(items, cutoff) if item["at"] >= oldest]:
-			counted[lead] = within
-	return counted
-
-
-def _lead_counts(
-	documents: list[CountedDocument], host_items: list[dict], scorer: LinearScorer, cutoff: datetime
-) -> list[int]:
-	"""Per count term, a Lead's CRM Activities over its documents and its host items."""
-	counts = scorer.term_counts(host_items, cutoff)
-	for document in documents:
-		counts = [mine + theirs for mine, theirs in zip(counts, document.counts, strict=True)]
-	return counts
 
 
 def _documents_of(documents: dict[str, list[Ref]], leads: set[str]) -> set[Ref]:

@@ -13,7 +13,14 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from crm_extension.lead_scoring.context import SETTINGS, feature_settings, lead_columns, model_values, setting
+from crm_extension.lead_scoring.context import (
+	MODEL_FIELDS,
+	SETTINGS,
+	feature_settings,
+	lead_columns,
+	model_values,
+	setting,
+)
 from crm_extension.lead_scoring.engine.features import OpportunityFact, OutcomeFacts
 from crm_extension.lead_scoring.engine.model import TRAINED, ModelSettings, train_model, training_example
 from crm_extension.lead_scoring.messages import translated
@@ -106,14 +113,7 @@ def _store(result) -> dict:
 			model_quality=frappe.as_json(quality.as_dict()),
 		)
 	else:
-		values.update(
-			model_version=None,
-			trained_on=None,
-			holdout_auc=None,
-			model_quality=None,
-			model_data=None,
-			model_weights=None,
-		)
+		values.update(dict.fromkeys((*MODEL_FIELDS, "holdout_auc", "model_quality")))
 	frappe.db.set_single_value(SETTINGS, values)
 	frappe.clear_document_cache(SETTINGS, SETTINGS)
 	quality = result.quality

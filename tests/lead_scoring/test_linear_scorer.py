@@ -11,6 +11,7 @@ from crm_extension.lead_scoring.engine.features import (
 	feature_row,
 	field_features,
 	known_before,
+	known_within,
 	last_contact,
 )
 from crm_extension.lead_scoring.engine.linear_scorer import CountTerm, LinearScorer, probability
@@ -176,3 +177,24 @@ def _key(term: CountTerm) -> str:
 	if term.dimension is None:
 		return count_key(term.days, "all")
 	return count_key(term.days, term.dimension, term.value)
+
+
+def test_a_leads_counts_add_its_documents_and_its_items_per_term():
+	scorer = LinearScorer(intercept=0.0, weights={"count:30d:all": 1.0, "count:7d:channel:Email": 1.0})
+	cutoff = datetime(2025, 3, 1)
+	emails = [{"at": cutoff - timedelta(days=2), "channel": "Email"}]
+
+	assert scorer.summed_counts([[4, 1], [2, 0]], emails, cutoff) == [7, 2]
+	assert scorer.summed_counts([], [], cutoff) == [0, 0]
+
+
+def test_known_within_keeps_the_items_a_window_counts():
+	cutoff = datetime(2025, 3, 1)
+	items = [
+		{"at": cutoff - timedelta(days=90)},
+		{"at": cutoff - timedelta(days=90, seconds=1)},
+		{"at": cutoff},
+		{"at": None},
+	]
+
+	assert known_within(items, cutoff, 90) == items[:1]

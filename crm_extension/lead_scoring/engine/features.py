@@ -18,7 +18,7 @@ Row keys (all optional; a missing key means 0 or "not set"):
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -137,6 +137,14 @@ def feature_row(
 def known_before(feed: Iterable[Mapping[str, Any]], cutoff: datetime) -> list[Mapping[str, Any]]:
 	"""The feed items with a time strictly before ``cutoff``."""
 	return [item for item in feed if item.get("at") is not None and item["at"] < cutoff]
+
+
+def known_within(
+	items: Iterable[Mapping[str, Any]], cutoff: datetime, days: float
+) -> list[Mapping[str, Any]]:
+	"""The items known before ``cutoff`` and at most ``days`` older than it (what a window counts)."""
+	oldest = cutoff - timedelta(days=days)
+	return [item for item in known_before(items, cutoff) if item["at"] >= oldest]
 
 
 def window_counts(

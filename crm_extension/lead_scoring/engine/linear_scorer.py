@@ -173,6 +173,16 @@ class LinearScorer:
 			index.setdefault((term.dimension, term.value), []).append((number, term.days))
 		return index
 
+	def summed_counts(
+		self, per_document: Iterable[Sequence[int]], items: Iterable[Mapping[str, Any]], cutoff: datetime
+	) -> list[int]:
+		"""Per count term, a lead's counts over its documents (``per_document``, each in ``count_terms``
+		order) and over ``items`` (known before ``cutoff``)."""
+		counts = self.term_counts(items, cutoff)
+		for document in per_document:
+			counts = [mine + theirs for mine, theirs in zip(counts, document, strict=True)]
+		return counts
+
 	def counts_logit(self, counts: Sequence[float]) -> float:
 		"""The count terms' sum for per-term counts (``count_terms`` order)."""
 		return sum(
