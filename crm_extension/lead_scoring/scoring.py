@@ -7,7 +7,7 @@ A score joins the trend only when it matters against the last point kept: the gr
 or probability moved enough. The Lead holds its latest kept point (``trend_*`` fields, set from the stored
 values in the same update); the point it replaces moves to Lead Score Log. So comparing reads no log, and a
 Lead's first score writes none. A Lead whose grade becomes A notifies its owner and is offered to the host's
-Assignment Rules (a rule with a condition on `lead_grade` picks it up).
+Assignment Rules (a rule with a condition on `lead_grade` picks it up): ``grade_a``, once per chunk.
 
 A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities tallied by the database
 (``activity_tallies``), the host's emails, calls and meetings read as items and tallied by the engine.
@@ -15,14 +15,15 @@ A chunk's engagement comes as tallies (``engine/tallies``): its CRM Activities t
 
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import frappe
-from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import get_timedelta, now_datetime
 
-from crm_extension.bulk_sql import insert_rows, update_rows
+from crm_extension.bulk_sql import insert_rows, update_rows, wide_rows
+from crm_extension.lead_scoring import grade_a
 from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
 from crm_extension.lead_scoring.context import ScoringContext, load_context
 from crm_extension.lead_scoring.engine.decay import age_in_days
@@ -64,8 +65,8 @@ def score_leads(
 	rows = lead_rows(leads, fields_read(context), span)
 	if not rows:
 		return 0
-	for name in store(list(changed_scores(rows, context, as_of, span)), context, as_of):
-		on_grade_a(name, context)
+	reached_a = store(list(changed_scores(rows, context, as_of, span)), context, as_of)
+	grade_a.announce(reached_a, context.notify_on_grade_a)
 	return len(rows)
 
 
@@ -121,27 +122,45 @@ def fields_read(context: ScoringContext) -> list[str]:
 
 
 def lead_rows(leads: list[str], fields: list[str], span: LeadSpan | None = None) -> list[frappe._dict]:
-	"""The Leads' ``fields`` (column names checked against the Lead's meta; ``name`` among them), the times
-	(``TIME_FIELDS``) read as seconds so the driver does not parse them from text."""
+	"""The Leads' ``fields`` (column names checked against the Lead's meta; ``name`` among them) as the
+	driver would give them, each row sent as one JSON array (``bulk_sql.wide_rows``): DATETIME columns read
+	as seconds and microseconds, which JSON keeps as numbers, and DATE and TIME columns turned back from
+	text."""
 	if not leads:
 		return []
-	times = [field for field in fields if field in TIME_FIELDS]
-	others = [field for field in fields if field not in TIME_FIELDS]
+	times, from_text = _time_columns(fields)
+	others = [field for field in fields if field not in times]
 	columns = [f"to_seconds(`{field}`), microsecond(`{field}`)" for field in times]
 	columns += [f"`{field}`" for field in others]
 	condition, params = reference_condition("name", "Lead", leads, span)
-	rows = frappe.db.sql(f"select {', '.join(columns)} from `tabLead` where {condition}", params)
+	rows = wide_rows(columns, f"from `tabLead` where {condition}", params)
 	width = 2 * len(times)
 	if span:  # the range also holds Leads that are not these
 		wanted, name_at = set(leads), width + others.index("name")
 		rows = [row for row in rows if row[name_at] in wanted]
-	return [_lead_row(times, others, values, width) for values in rows]
+	return [_lead_row(times, others, from_text, values, width) for values in rows]
 
 
-def _lead_row(times: list[str], others: list[str], values: tuple, width: int) -> frappe._dict:
+def _time_columns(fields: list[str]) -> tuple[list[str], dict[str, Callable]]:
+	"""Which of the Lead's ``fields`` are DATETIME columns, and how to read the DATE and TIME columns' text."""
+	meta = frappe.get_meta("Lead")
+	fieldtypes = {field: (meta.get_field(field) or frappe._dict()).fieldtype for field in fields}
+	times = [field for field in fields if field in STANDARD_TIME_FIELDS or fieldtypes[field] == "Datetime"]
+	from_text = {field: FROM_TEXT[fieldtypes[field]] for field in fields if fieldtypes[field] in FROM_TEXT}
+	return times, from_text
+
+
+FROM_TEXT = {"Date": date.fromisoformat, "Time": get_timedelta}
+
+
+def _lead_row(
+	times: list[str], others: list[str], from_text: dict[str, Callable], values: list, width: int
+) -> frappe._dict:
 	row = frappe._dict(zip(others, values[width:], strict=True))
 	for field, seconds, microseconds in zip(times, values[0:width:2], values[1:width:2], strict=True):
 		row[field] = None if seconds is None else stored_datetime(seconds, microseconds)
+	for field, read in from_text.items():
+		row[field] = None if row[field] is None else read(row[field])
 	return row
 
 
@@ -168,28 +187,6 @@ def feed_tallies(
 	host = {lead: tally_feed(items, rules, as_of, query) for lead, items in host_items.items()}
 	activities = activity_tallies(owners, query, as_of, span)
 	return merged([*activities.items(), *host.items()])
-
-
-def on_grade_a(name: str, context: ScoringContext):
-	from frappe.automation.doctype.assignment_rule.assignment_rule import apply
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
-
-	lead = frappe.get_doc("Lead", name)
-	owner = lead.lead_owner or lead.owner
-	if context.notify_on_grade_a and owner and owner != "Administrator":
-		enqueue_create_notification(
-			owner,
-			{
-				"type": "Alert",
-				"document_type": "Lead",
-				"document_name": lead.name,
-				"subject": _("Lead {0} reached grade A: call it today").format(
-					frappe.bold(lead.lead_name or lead.name)
-				),
-				"from_user": "Administrator",
-			},
-		)
-	apply(doc=lead)
 
 
 def _probabilities(
@@ -257,7 +254,7 @@ KEPT_POINT_COPIES = {
 	"trend_grade": "lead_grade",
 	"trend_probability": "conversion_probability",
 }
-TIME_FIELDS = ("creation", "trend_since")
+STANDARD_TIME_FIELDS = ("creation", "modified")
 
 
 def _stored_values(result: RuleScore, point: TrendPoint) -> tuple:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import frappe
 
 from crm_extension.activity_log.engine.feed import normalise_host_item
+from crm_extension.bulk_sql import wide_rows
 
 Ref = tuple[str, str]
 YEAR_ONE = datetime(1, 1, 1)
@@ -154,18 +155,20 @@ def _crm_activities(doctype: str, names: list[str]) -> list[tuple]:
 
 def _communications(doctype: str, names: list[str], span: LeadSpan | None = None) -> list[dict]:
 	kept = "c.communication_type = 'Communication' and coalesce(c.reference_doctype, '') != 'Event'"
-	columns = """c.name, to_seconds(c.communication_date), microsecond(c.communication_date),
-		c.communication_medium, c.sent_or_received"""
+	columns = [
+		*("c.name", "to_seconds(c.communication_date)", "microsecond(c.communication_date)"),
+		*("c.communication_medium", "c.sent_or_received"),
+	]
 	about_name, params = reference_condition("c.reference_name", doctype, names, span)
-	about = frappe.db.sql(
-		f"""select {columns}, c.reference_doctype, c.reference_name from `tabCommunication` c
-		where c.reference_doctype = %(doctype)s and {about_name} and {kept}""",
+	about = wide_rows(
+		[*columns, "c.reference_doctype", "c.reference_name"],
+		f"""from `tabCommunication` c where c.reference_doctype = %(doctype)s and {about_name} and {kept}""",
 		{**params, "doctype": doctype},
 	)
 	link_name, params = reference_condition("l.link_name", doctype, names, span)
-	linked = frappe.db.sql(
-		f"""select {columns}, l.link_doctype, l.link_name
-		from `tabCommunication Link` l straight_join `tabCommunication` c on c.name = l.parent
+	linked = wide_rows(
+		[*columns, "l.link_doctype", "l.link_name"],
+		f"""from `tabCommunication Link` l straight_join `tabCommunication` c on c.name = l.parent
 		where l.link_doctype = %(doctype)s and {link_name} and {kept}""",
 		{**params, "doctype": doctype},
 	)

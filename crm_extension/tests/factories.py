@@ -65,6 +65,26 @@ def make_user(roles: list[str]) -> str:
 	return email
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def make_assignment_rule(doctype: str, condition: str, users: list[str]) -> str:
+	"""An active round-robin Assignment Rule on ``doctype`` for documents meeting ``condition``."""
+	rule = frappe.get_doc(
+		{
+			"doctype": "Assignment Rule",
+			"name": f"CRM test {frappe.generate_hash(length=8)}",
+			"document_type": doctype,
+			"description": "Assigned by a crm_extension test",
+			"assign_condition": condition,
+			"rule": "Round Robin",
+			"users": [{"user": user} for user in users],
+			"assignment_days": [{"day": day} for day in WEEKDAYS],
+		}
+	)
+	return rule.insert(ignore_permissions=True).name
+
+
 def restrict_user_to(user: str, doctype: str, name: str, only_on: str | None = None):
 	"""A User Permission: the user sees only `name` among `doctype` records (on every DocType linking to it,
 	or only on `only_on`)."""

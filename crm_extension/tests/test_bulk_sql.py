@@ -50,3 +50,14 @@ class TestBulkSql(CRMTestCase):
 			frappe.db.get_value("Lead", lead.name, ["lead_score", "trend_score", "lead_grade", "city"]),
 			(64.5, 64.5, "B", "Tabriz"),
 		)
+
+	def test_wide_rows_give_text_numbers_and_nulls_back_as_sent(self):
+		lead = make_lead(company_name='شرکت "پارس", Tabriz', annual_revenue=1250000.5)
+
+		rows = bulk_sql.wide_rows(
+			["name", "company_name", "annual_revenue", "email_id", "1 + 1"],
+			"from `tabLead` where name = %(name)s",
+			{"name": lead.name},
+		)
+
+		self.assertEqual(rows, [[lead.name, 'شرکت "پارس", Tabriz', 1250000.5, None, 2]])

@@ -5,10 +5,16 @@ from frappe.utils import add_days, add_to_date, get_datetime, now_datetime
 
 from crm_extension.api import lead_scoring as lead_scoring_api
 from crm_extension.lead_scoring.jobs import open_lead_chunks
-from crm_extension.lead_scoring.scoring import score_leads
+from crm_extension.lead_scoring.scoring import lead_rows, score_leads
 from crm_extension.lead_scoring.tests.factories import clear_rules, lead_source, make_rule
 from crm_extension.lead_scoring.touches import load_touches
-from crm_extension.tests.factories import make_activity, make_lead, make_user, restrict_user_to
+from crm_extension.tests.factories import (
+	make_activity,
+	make_assignment_rule,
+	make_lead,
+	make_user,
+	restrict_user_to,
+)
 from crm_extension.tests.utils import CRMTestCase
 
 
@@ -18,6 +24,14 @@ def stored(lead: str) -> frappe._dict:
 		lead,
 		["lead_score", "lead_grade", "conversion_probability", "score_breakdown", "score_updated_on"],
 		as_dict=True,
+	)
+
+
+def assigned_to(lead: str) -> list[str]:
+	return frappe.get_all(
+		"ToDo",
+		{"reference_type": "Lead", "reference_name": lead, "status": "Open"},
+		pluck="allocated_to",
 	)
 
 
@@ -229,6 +243,66 @@ class TestLeadScoringRules(CRMTestCase):
 
 		self.assertEqual(stored(lead.name).lead_grade, "A")
 		self.assertTrue(frappe.db.exists("Notification Log", {"for_user": owner, "document_name": lead.name}))
+
+	def test_leads_reaching_grade_a_together_notify_each_owner(self):
+		first_owner, second_owner = make_user(["Sales User"]), make_user(["Sales User"])
+		make_rule(label="Big fit", rule_type="Fit", field="lead_name", operator="is set", points=80)
+		first, second = make_lead(lead_owner=first_owner), make_lead(lead_owner=second_owner)
+		unowned = make_lead()  # created by Administrator, no Lead Owner: nobody to tell
+
+		score_leads([first.name, second.name, unowned.name])
+
+		notified = frappe.get_all(
+			"Notification Log",
+			{"document_type": "Lead", "document_name": ("in", [first.name, second.name, unowned.name])},
+			["document_name", "for_user"],
+		)
+		self.assertCountEqual(
+			[(row.document_name, row.for_user) for row in notified],
+			[(first.name, first_owner), (second.name, second_owner)],
+		)
+
+	def test_lead_reaching_grade_a_goes_to_an_assignment_rule_on_its_grade(self):
+		closer = make_user(["Sales User"])
+		rule = make_assignment_rule("Lead", 'lead_grade == "A"', [closer])
+		self.addCleanup(
+			frappe.delete_doc, "Assignment Rule", rule, force=True
+		)  # also clears the rules' cache
+		make_rule(label="Big fit", rule_type="Fit", field="company_name", operator="is set", points=80)
+		hot, cold = make_lead(company_name="Pars Trading"), make_lead()
+
+		score_leads([hot.name, cold.name])
+
+		self.assertEqual(assigned_to(hot.name), [closer])
+		self.assertEqual(assigned_to(cold.name), [])
+
+	def test_lead_rows_hold_each_kind_of_field_as_the_driver_reads_it(self):
+		lead = make_lead(
+			company_name='شرکت "پارس", Tabriz',
+			annual_revenue=1250000.5,
+			no_of_employees="51-200",
+			unsubscribed=1,
+			qualified_on="2026-03-21",
+		)
+		frappe.db.set_value(
+			"Lead",
+			lead.name,
+			{"trend_since": "2026-11-01 09:30:00.250000", "score_breakdown": '[{"rule":"مشتری \\"ویژه\\""}]'},
+			update_modified=False,
+		)
+		fields = [
+			*("name", "lead_name", "company_name", "email_id", "no_of_employees", "annual_revenue"),
+			*("unsubscribed", "qualified_on", "creation", "modified", "trend_since", "score_breakdown"),
+			"lead_score",
+		]
+
+		(row,) = lead_rows([lead.name], fields)
+
+		expected = frappe.db.get_value("Lead", lead.name, fields, as_dict=True)
+		self.assertEqual(row, expected)
+		self.assertEqual(
+			{field: type(value) for field, value in row.items()}, {f: type(v) for f, v in expected.items()}
+		)
 
 	def test_nightly_chunks_skip_decided_leads(self):
 		lead, converted, without_status = make_lead(), make_lead(), make_lead()
