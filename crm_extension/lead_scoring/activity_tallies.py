@@ -8,7 +8,9 @@ tallies of its own activities and of its Contacts' and Opportunities' are simply
 
 With a conversion model, the database also adds up its count terms over the widest window the model counts
 (``activity_count_terms``: one number per document, ``weight × ln(1 + count)`` summed over the terms, and
-the counts per term where the engine must add more before the logarithm: ``scoring.model_logits``).
+the counts per term where the engine must add more before the logarithm: ``scoring.model_logits``). An
+aggregate costs MariaDB about the same per row whatever it computes, so the counts of one value's windows
+(7, 30 and 90 days) share one: a sum of bit fields, one per window (``_packed_counts``).
 
 Matching is an equality on the index's columns; their collation compares without case, as the rules do (the
 model's values are a Link and two Selects, stored as their options spell them).
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 
 import frappe
 
+from crm_extension.bulk_sql import wide_rows
 from crm_extension.lead_scoring.engine.decay import SECONDS_PER_DAY
 from crm_extension.lead_scoring.engine.linear_scorer import CountTerm
 from crm_extension.lead_scoring.engine.tallies import LeadTallies, TallyQuery, merged, tallies_from_aggregates
@@ -36,6 +39,7 @@ from crm_extension.lead_scoring.touches import (
 COUNTED_COLUMNS = {"channel": "channel", "direction": "direction", "outcome": "outcome"}
 MICROSECONDS = "(to_seconds(activity_at) * 1000000 + microsecond(activity_at))"
 AGE_SECONDS = "(%(as_of_seconds)s - (to_seconds(activity_at) + microsecond(activity_at) / 1e6))"
+MAX_FIELD_BITS = 21  # a packed count of up to 2,097,151 activities per window
 
 
 def activity_tallies(
@@ -50,8 +54,9 @@ def activity_tallies(
 	pairs: list[tuple[str, LeadTallies]] = []
 	for doctype, names in names_by_doctype(owners).items():
 		reference, reference_params = reference_condition("reference_name", doctype, names, span)
-		rows = frappe.db.sql(
-			f"""select reference_name, {columns} from `tabCRM Activity` force index (engagement_index)
+		rows = wide_rows(
+			["reference_name", *columns],
+			f"""from `tabCRM Activity` force index (engagement_index)
 			where reference_doctype = %(doctype)s and {reference} and activity_at <= %(as_of)s
 			group by reference_name""",
 			{**params, **reference_params, "doctype": doctype},
@@ -80,57 +85,115 @@ def activity_count_terms(
 	span: LeadSpan | None = None,
 ) -> dict[Ref, CountedDocument]:
 	"""Per document in ``owners`` with CRM Activities in the widest window before ``cutoff``, what the count
-	``terms`` make of them, with the count per term for the documents in ``detailed``. One query per
-	DocType: the per-term counts are the aggregates the sum is made of, sent as one text column."""
+	``terms`` make of them, with the count per term for the documents in ``detailed`` (sent as one text
+	column). One query per DocType, counting each value's windows in one packed aggregate; the rare document
+	with more activities than a packed count holds is counted again, term by term."""
 	if not terms:
 		return {}
-	counts, params = _term_counts(terms, cutoff)
-	columns = [f"c{number}" for number in range(len(terms))]
-	for number, term in enumerate(terms):
-		params[f"w{number}"] = term.weight
-	logit = " + ".join(f"%(w{number})s * ln(1 + {column})" for number, column in enumerate(columns))
-	per_term = f"concat_ws(',', {', '.join(columns)})"
-	counted = ", ".join(f"{count} as {column}" for count, column in zip(counts, columns, strict=True))
+	params = _window_params(terms, cutoff)
+	packed_counts, packed_per_term, packed_params = _packed_counts(terms)
+	exact_counts, exact_per_term, exact_params = _exact_counts(terms)
+	params.update({**packed_params, **exact_params})
+	params.update({f"w{number}": term.weight for number, term in enumerate(terms)})
+	largest = _largest_packed_count(terms)
 	result: dict[Ref, CountedDocument] = {}
 	for doctype, names in names_by_doctype(owners).items():
-		reference, reference_params = reference_condition("reference_name", doctype, names, span)
 		asked = tuple(name for asked_doctype, name in detailed if asked_doctype == doctype)
-		asked_counts = f"if(reference_name in %(asked)s, {per_term}, null)" if asked else "null"
-		# counted once in the inner query: MariaDB computes an aggregate that is named twice twice
-		rows = frappe.db.sql(
-			f"""select reference_name, {logit}, {asked_counts}
-			from (
-				select reference_name, {counted} from `tabCRM Activity` force index (engagement_index)
-				where reference_doctype = %(doctype)s and {reference}
-					and activity_at < %(cutoff)s and activity_at >= %(oldest)s
-				group by reference_name
-			) counted""",
-			{**params, **reference_params, "doctype": doctype, "asked": asked},
-		)
-		for reference_name, document_logit, text in rows:
+		reference, reference_params = reference_condition("reference_name", doctype, names, span)
+		values = {**params, **reference_params, "doctype": doctype, "asked": asked}
+		rows = frappe.db.sql(_count_statement(packed_counts, packed_per_term, reference, asked), values)
+		if too_many := tuple(row[0] for row in rows if row[3] > largest):
+			statement = _count_statement(
+				exact_counts, exact_per_term, "reference_name in %(too_many)s", asked
+			)
+			rows = [row for row in rows if row[0] not in too_many]
+			rows += frappe.db.sql(statement, {**values, "too_many": too_many})
+		for reference_name, document_logit, text, _items in rows:
 			if (doctype, reference_name) in owners:
 				per_term_counts = [int(count) for count in text.split(",")] if text else None
 				result[(doctype, reference_name)] = CountedDocument(document_logit, per_term_counts)
 	return result
 
 
-def _term_counts(terms: tuple[CountTerm, ...], cutoff: datetime) -> tuple[list[str], dict]:
-	"""An aggregate per term that counts the activities it counts, and their parameters (with the window
-	``activity_count_terms`` reads)."""
-	params: dict = {"cutoff": cutoff, "oldest": cutoff - timedelta(days=max(term.days for term in terms))}
-	counts = []
+def _count_statement(counts: list[str], per_term: list[str], reference: str, asked: tuple) -> str:
+	"""Per document: the sum of the terms, their counts as text for the ``asked`` documents, and how many
+	activities it has in the window. ``counts`` are the aggregates, named, and ``per_term`` each term's count
+	read from them: counted once in the inner query, as MariaDB computes an aggregate named twice twice."""
+	logit = " + ".join(f"%(w{number})s * ln(1 + {count})" for number, count in enumerate(per_term))
+	text = (
+		f"if(reference_name in %(asked)s, concat_ws(',', {', '.join(per_term)}), null)" if asked else "null"
+	)
+	return f"""select reference_name, {logit}, {text}, items
+		from (
+			select reference_name, count(*) as items, {", ".join(counts)}
+			from `tabCRM Activity` force index (engagement_index)
+			where reference_doctype = %(doctype)s and {reference}
+				and activity_at < %(cutoff)s and activity_at >= %(oldest)s
+			group by reference_name
+		) counted"""
+
+
+def _packed_counts(terms: tuple[CountTerm, ...]) -> tuple[list[str], list[str], dict]:
+	"""One aggregate per counted value (``channel = 'Email'``, or every activity): the sum, over its
+	activities, of a number holding a 1 in the field of each window the activity lies in. So the field of a
+	window adds up to its count, as long as no count outgrows its field (``_largest_packed_count``).
+	Returns the aggregates, each term's count taken out of its field, and the parameters."""
+	bits = _field_bits(terms)
+	widest = max(term.days for term in terms)
+	counts, per_term, params = [], [""] * len(terms), {}
+	for number, ((dimension, value), numbers) in enumerate(_terms_by_value(terms).items()):
+		fields = []
+		for position, term_number in enumerate(numbers):
+			days, shift = terms[term_number].days, position * bits
+			in_window = "1" if days == widest else f"(activity_at >= %(from_{days})s)"
+			fields.append(f"{in_window} * {1 << shift}")
+			per_term[term_number] = f"((p{number} >> {shift}) & {(1 << bits) - 1})"
+		packed = " + ".join(fields)
+		if dimension:
+			params[f"pv{number}"] = value
+			packed = f"if({COUNTED_COLUMNS[dimension]} = %(pv{number})s, {packed}, 0)"
+		counts.append(f"cast(sum({packed}) as unsigned) as p{number}")
+	return counts, per_term, params
+
+
+def _exact_counts(terms: tuple[CountTerm, ...]) -> tuple[list[str], list[str], dict]:
+	"""An aggregate per term that counts the activities it counts, each term's count, and the parameters."""
+	counts, params = [], {}
 	for number, term in enumerate(terms):
-		params[f"from_{term.days}"] = cutoff - timedelta(days=term.days)
 		counted = f"activity_at >= %(from_{term.days})s"
 		if term.dimension:
 			params[f"v{number}"] = term.value
 			counted += f" and {COUNTED_COLUMNS[term.dimension]} = %(v{number})s"
-		counts.append(f"count(if({counted}, 1, null))")
-	return counts, params
+		counts.append(f"count(if({counted}, 1, null)) as c{number}")
+	return counts, [f"c{number}" for number in range(len(terms))], params
 
 
-def _aggregates(query: TallyQuery) -> tuple[str, dict]:
-	"""The select list (three columns per rule, one per contact direction set) and its parameters."""
+def _terms_by_value(terms: tuple[CountTerm, ...]) -> dict[tuple[str | None, str | None], list[int]]:
+	by_value: dict[tuple[str | None, str | None], list[int]] = {}
+	for number, term in enumerate(terms):
+		by_value.setdefault((term.dimension, term.value), []).append(number)
+	return by_value
+
+
+def _field_bits(terms: tuple[CountTerm, ...]) -> int:
+	"""The width of a window's field: the windows of one value share the 63 bits of a signed BIGINT."""
+	windows = max(len(numbers) for numbers in _terms_by_value(terms).values())
+	return min(MAX_FIELD_BITS, 63 // windows)
+
+
+def _largest_packed_count(terms: tuple[CountTerm, ...]) -> int:
+	return (1 << _field_bits(terms)) - 1
+
+
+def _window_params(terms: tuple[CountTerm, ...], cutoff: datetime) -> dict:
+	"""The window ``activity_count_terms`` reads (``oldest`` to ``cutoff``) and where each term's starts."""
+	params: dict = {"cutoff": cutoff, "oldest": cutoff - timedelta(days=max(term.days for term in terms))}
+	params.update({f"from_{term.days}": cutoff - timedelta(days=term.days) for term in terms})
+	return params
+
+
+def _aggregates(query: TallyQuery) -> tuple[list[str], dict]:
+	"""The aggregates to select (three per rule, one per contact direction set) and their parameters."""
 	columns, params = [], {}
 	for number, rule in enumerate(query.rules):
 		conditions = ["1"]
@@ -152,7 +215,7 @@ def _aggregates(query: TallyQuery) -> tuple[str, dict]:
 	for number, directions in enumerate(query.contact_directions):
 		params[f"c{number}"] = directions
 		columns.append(f"max(if(direction in %(c{number})s, {MICROSECONDS}, null))")
-	return ", ".join(columns), params
+	return columns, params
 
 
 def _tallies(query: TallyQuery, values: list) -> LeadTallies:

@@ -1,9 +1,11 @@
 import random
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import frappe
 from frappe.utils import now_datetime
 
+from crm_extension.lead_scoring import activity_tallies as activity_tallies_module
 from crm_extension.lead_scoring.activity_tallies import activity_count_terms, activity_tallies
 from crm_extension.lead_scoring.context import load_context
 from crm_extension.lead_scoring.engine.features import DEFAULT_FEATURES, feature_row
@@ -142,6 +144,22 @@ class TestActivityTallies(CRMTestCase):
 			self.assertAlmostEqual(actual[lead], expected[lead], places=9, msg=lead)
 			# every lead has counted items, and they move its log-odds
 			self.assertNotAlmostEqual(expected[lead], uncounted[lead], places=3, msg=lead)
+
+	def test_documents_with_more_activities_than_a_packed_count_holds_are_counted_term_by_term(self):
+		lead = make_lead().name
+		contact = make_contact([("Lead", lead)])
+		references = [("Lead", lead), ("Contact", contact.name)]
+		make_random_activities(references, 13, lambda generator: generator.choice([0.5, 5, 20, 60]))
+		cutoff = now_datetime() + timedelta(seconds=1)
+		owners = related_documents([lead])
+		terms = linear_scorer(trained_model()).count_terms
+		packed = activity_count_terms(owners, cutoff, terms, set(owners))
+
+		with patch.object(activity_tallies_module, "MAX_FIELD_BITS", 2):  # counts of up to 3 activities
+			term_by_term = activity_count_terms(owners, cutoff, terms, set(owners))
+
+		self.assertGreater(max(count for document in packed.values() for count in document.counts), 3)
+		self.assertEqual(term_by_term, packed)
 
 	def test_with_no_engagement_or_inactivity_rule_nothing_is_read(self):
 		lead = make_lead().name
