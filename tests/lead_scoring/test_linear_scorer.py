@@ -79,6 +79,7 @@ def test_field_terms_read_the_leads_fields_as_feature_rows_do():
 		weights={
 			"source=Referral": 2.0,
 			"source=None": 5.0,
+			"source=5": 3.0,
 			"has:email_id": 1.0,
 			"num:annual_revenue": 0.5,
 			"industry=Retail": 7.0,
@@ -94,12 +95,14 @@ def test_field_terms_read_the_leads_fields_as_feature_rows_do():
 		{"source": " Referral ", "email_id": "a@example.com", "annual_revenue": "99", "industry": "Retail"},
 		{"source": None, "email_id": "  ", "annual_revenue": -5},
 		{"source": "Cold Call", "annual_revenue": None},
+		{"source": 5, "email_id": "\t\n"},  # a number's text; whitespace of any kind is not set
 	]
 
 	for lead in leads:
 		assert fields.logit(lead) == pytest.approx(scorer.terms(field_features(lead, settings)), abs=1e-12)
 	assert fields.logit(leads[0]) == pytest.approx(3.0 * np.log(2.0) + 0.5 * np.log(100.0))
 	assert fields.logit(leads[1]) == 0.0  # not set: not the text "None"
+	assert fields.logit(leads[3]) == pytest.approx(3.0 * np.log(2.0))
 
 
 def test_term_counts_count_what_the_feature_rows_count():

@@ -60,15 +60,19 @@ class FieldTerms:
 	numeric: tuple[tuple[str, float], ...]  # field, weight on log1p(value)
 
 	def logit(self, lead: Mapping[str, Any]) -> float:
-		# is_set and str(value).strip() inlined: a full rescore calls this for every open lead
+		# is_set and str(value).strip() inlined: a full rescore calls this for every open lead. A value found
+		# as it is needs no strip (the weights' values are stripped); one that is not is looked up stripped.
 		total = 0.0
 		for field, by_value in self.categorical:
 			value = lead.get(field)
-			if value is not None:
-				total += by_value.get(value.strip() if isinstance(value, str) else str(value).strip(), 0.0)
+			if value.__class__ is str:
+				weight = by_value.get(value)
+				total += by_value.get(value.strip(), 0.0) if weight is None else weight
+			elif value is not None:
+				total += by_value.get(str(value).strip(), 0.0)
 		for field, weight in self.presence:
 			value = lead.get(field)
-			if value is not None and (not isinstance(value, str) or value.strip()):
+			if value is not None and (value.__class__ is not str or (value and not value.isspace())):
 				total += weight
 		for field, weight in self.numeric:
 			number = as_number(lead.get(field))

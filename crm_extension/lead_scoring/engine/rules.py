@@ -98,6 +98,8 @@ class FitRule:
 	value: Any = None
 	# Leads share few distinct values per field (sources, industries...): each is compared once per rule.
 	_seen: dict = dataclass_field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+	# what the rule gives every lead it matches, made once
+	_given: "Contribution | None" = dataclass_field(default=None, init=False, repr=False, compare=False)
 
 	def __post_init__(self):
 		_check_points(self.id, self.points)
@@ -106,6 +108,7 @@ class FitRule:
 		if self.operator not in OPERATORS:
 			raise LeadScoringError(UNKNOWN_OPERATOR, {"rule": self.id, "operator": self.operator})
 		object.__setattr__(self, "value", _checked_value(self.id, self.operator, self.value))
+		object.__setattr__(self, "_given", _contributed(self, self.points, 0, None))
 
 	rule_type: ClassVar[str] = FIT
 
@@ -113,7 +116,7 @@ class FitRule:
 		self, lead: Mapping[str, Any], _tallies: LeadTallies, _as_of: datetime
 	) -> "Contribution | None":
 		"""What the rule gave the lead; None when it gave no points (the same for each kind of rule)."""
-		return _contributed(self, self.points, 0, None) if self.matches(lead) else None
+		return self._given if self.matches(lead) else None
 
 	def matches(self, lead: Mapping[str, Any]) -> bool:
 		value = lead.get(self.field)
