@@ -71,7 +71,7 @@ from rq.job import Job, JobStatus
 
 from benchmarks.common import report
 from benchmarks.lead_scoring.generator import SITE_FEATURES, generate_leads, lead_fields
-from crm_extension.lead_scoring import jobs, scoring, touches
+from crm_extension.lead_scoring import grade_a, jobs, scoring, touches
 from crm_extension.lead_scoring.context import SETTINGS, load_context, model_values
 from crm_extension.lead_scoring.engine.model import train_model, training_example
 
@@ -589,12 +589,15 @@ def _phase_timers(phases: dict[str, float]):
 	for name, phase in names.items():
 		setattr(scoring, name, timed(phase, originals[name]))
 	frappe.get_all = timed("read_leads_and_chunks", original_get_all)
+	original_announce = grade_a.announce
+	grade_a.announce = timed("announce_grade_a", original_announce)
 	try:
 		yield
 	finally:
 		for name, function in originals.items():
 			setattr(scoring, name, function)
 		frappe.get_all = original_get_all
+		grade_a.announce = original_announce
 
 
 def memory_peak(chunks: int = MEMORY_CHUNKS) -> dict:
