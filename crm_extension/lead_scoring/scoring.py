@@ -280,9 +280,16 @@ def _breakdown_head(label: str) -> str:
 	return '{"rule":' + json.dumps(label) + ',"points":'
 
 
+# A tenth of a percent is finer than a calibrated probability means, and a nightly run then rewrites fewer
+# Leads whose probability only drifted.
+PERCENT_DECIMALS = 1
+
+
 def stored_probability(probability: float | None) -> float:
 	"""Percent columns cannot be empty: 0 stands for "no model". A calibrated model never says exactly 0."""
-	return 0.0 if probability is None else max(round(probability * 100, 2), 0.01)
+	if probability is None:
+		return 0.0
+	return max(round(probability * 100, PERCENT_DECIMALS), 10.0**-PERCENT_DECIMALS)
 
 
 def read_probability(percent: float | None) -> float | None:

@@ -104,7 +104,13 @@ class TestLeadModel(CRMTestCase):
 		expected = stored_probability(predict_probabilities(model, [features])[0])
 		actual = frappe.db.get_value("Lead", lead.name, "conversion_probability")
 		self.assertGreater(actual, 0)
-		self.assertAlmostEqual(actual, expected, delta=0.011)
+		self.assertAlmostEqual(actual, expected, delta=0.1001)  # each rounded to 0.1%, a moment apart
+
+	def test_probabilities_are_stored_to_a_tenth_of_a_percent_and_never_as_zero(self):
+		self.assertEqual(stored_probability(0.123456), 12.3)
+		self.assertEqual(stored_probability(0.98765), 98.8)
+		self.assertEqual(stored_probability(1e-7), 0.1)  # 0 stands for "no model"
+		self.assertEqual(stored_probability(None), 0.0)
 
 	def test_a_model_stored_without_its_weights_is_scored_from_the_model_itself(self):
 		train()
