@@ -15,9 +15,6 @@ def announce(leads: list[str], notify_owners: bool):
 	"""Tell the owners of ``leads`` (when ``notify_owners``) and hand the Leads to the Assignment Rules."""
 	if not leads:
 		return
-	# imported here: a scoring job (a fresh fork of its worker) that announces nothing does not load them
-	from frappe.automation.doctype.assignment_rule.assignment_rule import apply
-
 	if notify_owners and (notices := owner_notices(leads)):
 		frappe.enqueue(
 			"crm_extension.lead_scoring.grade_a.send_notices",
@@ -27,6 +24,9 @@ def announce(leads: list[str], notify_owners: bool):
 			now=frappe.flags.in_test,
 		)
 	if lead_assignment_rules():
+		# imported here: a scoring job (a fresh fork of its worker) without Assignment Rules never loads it
+		from frappe.automation.doctype.assignment_rule.assignment_rule import apply
+
 		for lead in leads:
 			apply(doc=frappe.get_doc("Lead", lead))
 
