@@ -1,67 +1,15 @@
 # Sourced by scripts/test.sh: runs the Frappe suite of this checkout on an existing bench.
 # Uses: $bench, $repo, $app, say(). Builds nothing: the bench must already exist.
 
-bench_user=$(stat -c %U "$bench")
-started_mariadb=0
-started_redis_ports=()
+# shellcheck source=scripts/lib/services.sh
+source "$repo/scripts/lib/services.sh"
+bench_user=$(bench_owner)
 added_to_apps_txt=0
 app_src=""
-
-as_bench_user() {
-	if [ "$(id -un)" = "$bench_user" ]; then
-		"$@"
-	else
-		runuser -u "$bench_user" -- "$@"
-	fi
-}
 
 frappe_cli() {
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
 		../env/bin/python -m frappe.utils.bench_helper frappe "$@")
-}
-
-redis_ports() {
-	"$bench/env/bin/python" - "$bench/sites/common_site_config.json" <<'EOF'
-import json, sys
-from urllib.parse import urlparse
-config = json.load(open(sys.argv[1]))
-ports = {urlparse(config[key]).port for key in ("redis_cache", "redis_queue", "redis_socketio") if config.get(key)}
-print(" ".join(str(port) for port in sorted(ports)))
-EOF
-}
-
-start_services() {
-	if ! mariadb-admin ping --silent >/dev/null 2>&1; then
-		say "Starting MariaDB"
-		mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
-		(mysqld_safe >/dev/null 2>&1 &)
-		for _ in $(seq 60); do
-			mariadb-admin ping --silent >/dev/null 2>&1 && break
-			sleep 1
-		done
-		mariadb-admin ping --silent >/dev/null 2>&1 || { echo "MariaDB did not start"; return 1; }
-		started_mariadb=1
-	fi
-	for port in $(redis_ports); do
-		if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
-			say "Starting Redis on port $port"
-			redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no >/dev/null
-			started_redis_ports+=("$port")
-		fi
-	done
-}
-
-stop_services() {
-	for port in "${started_redis_ports[@]}"; do
-		redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
-	done
-	if [ "$started_mariadb" -eq 1 ]; then
-		kill "$(cat /run/mysqld/mysqld.pid 2>/dev/null)" 2>/dev/null
-		for _ in $(seq 60); do
-			mariadb-admin ping --silent >/dev/null 2>&1 || break
-			sleep 1
-		done
-	fi
 }
 
 # The bench user must be able to read the code; a checkout it cannot reach is copied (tracked files only).
@@ -210,7 +158,7 @@ cleanup_frappe_suite() {
 	if remove_from_apps_txt && [ -n "${site:-}" ]; then
 		frappe_cli --site "$site" clear-cache >/dev/null 2>&1
 	fi
-	stop_services
+	stop_started_services
 	[ -n "$app_src" ] && [ "$app_src" != "$repo" ] && rm -rf "$app_src"
 	return 0
 }
