@@ -19,16 +19,16 @@ START = datetime(2024, 5, 1, 9, 0)
 @pytest.mark.parametrize(
 	"medium, sent_or_received, expected",
 	[
-		("Email", "Sent", ("Email", "email", "Outbound")),
-		("Email", "Received", ("Email", "email", "Inbound")),
-		("Phone", "Received", ("Phone", "voice", "Inbound")),
-		("SMS", "Sent", ("SMS", "messaging", "Outbound")),
-		("Chat", "Received", ("Website", "web", "Inbound")),
-		("Visit", "Sent", ("Site Visit", "visit", "Outbound")),
-		("Meeting", "Sent", ("Meeting", "meeting", "Outbound")),
-		("Other", "Sent", ("Other", "other", "Outbound")),
-		("", "Sent", ("Other", "other", "Outbound")),
-		("Email", None, ("Email", "email", "Internal")),
+		("Email", "Sent", ("Email", "Email", "Outbound")),
+		("Email", "Received", ("Email", "Email", "Inbound")),
+		("Phone", "Received", ("Phone", "Voice", "Inbound")),
+		("SMS", "Sent", ("SMS", "Messaging", "Outbound")),
+		("Chat", "Received", ("Website", "Web", "Inbound")),
+		("Visit", "Sent", ("Site Visit", "Visit", "Outbound")),
+		("Meeting", "Sent", ("Meeting", "Meeting", "Outbound")),
+		("Other", "Sent", ("Other", "Other", "Outbound")),
+		("", "Sent", ("Other", "Other", "Outbound")),
+		("Email", None, ("Email", "Email", "Internal")),
 	],
 )
 def test_communication_maps_medium_and_sent_or_received(medium, sent_or_received, expected):
@@ -40,7 +40,7 @@ def test_communication_maps_medium_and_sent_or_received(medium, sent_or_received
 	[("Incoming", "Inbound"), ("Outgoing", "Outbound"), ("Missed", "Inbound"), (None, "Internal")],
 )
 def test_call_log_is_a_voice_channel_directed_by_its_type(call_type, direction):
-	assert channel_for_call_log(call_type) == ("Phone", "voice", direction)
+	assert channel_for_call_log(call_type) == ("Phone", "Voice", direction)
 
 
 @pytest.mark.parametrize(
@@ -52,9 +52,9 @@ def test_call_status_maps_to_an_activity_outcome(status, outcome):
 
 
 def test_event_is_a_meeting_unless_its_category_names_another_channel():
-	assert channel_for_event() == ("Meeting", "meeting", "Outbound")
-	assert channel_for_event("Meeting") == ("Meeting", "meeting", "Outbound")
-	assert channel_for_event("Call") == ("Phone", "voice", "Outbound")
+	assert channel_for_event() == ("Meeting", "Meeting", "Outbound")
+	assert channel_for_event("Meeting") == ("Meeting", "Meeting", "Outbound")
+	assert channel_for_event("Call") == ("Phone", "Voice", "Outbound")
 	assert outcome_for_event_status("Completed") == "Completed"
 	assert outcome_for_event_status("Cancelled") is None
 
@@ -62,12 +62,12 @@ def test_event_is_a_meeting_unless_its_category_names_another_channel():
 @pytest.mark.parametrize(
 	"doctype, expected",
 	[
-		("ToDo", ("Task", "other", "Internal")),
-		("Comment", ("Note", "other", "Internal")),
-		("CRM Note", ("Note", "other", "Internal")),
-		("Quotation", ("Sales Document", "other", "Outbound")),
-		("Sales Order", ("Sales Document", "other", "Outbound")),
-		("Sales Invoice", ("Sales Document", "other", "Outbound")),
+		("ToDo", ("Task", "Other", "Internal")),
+		("Comment", ("Note", "Other", "Internal")),
+		("CRM Note", ("Note", "Other", "Internal")),
+		("Quotation", ("Sales Document", "Other", "Outbound")),
+		("Sales Order", ("Sales Document", "Other", "Outbound")),
+		("Sales Invoice", ("Sales Document", "Other", "Outbound")),
 		("Communication", None),
 	],
 )
@@ -80,19 +80,19 @@ def test_fixed_record_channels(doctype, expected):
 	[
 		(
 			{"source_doctype": "Communication", "channel": "Chat", "direction": "Received", "outcome": None},
-			("Website", "web", "Inbound", None),
+			("Website", "Web", "Inbound", None),
 		),
 		(
 			{"source_doctype": "Call Log", "channel": None, "direction": "Outgoing", "outcome": "No Answer"},
-			("Phone", "voice", "Outbound", "No Response"),
+			("Phone", "Voice", "Outbound", "No Response"),
 		),
 		(
 			{"source_doctype": "Event", "channel": "Meeting", "direction": None, "outcome": "Completed"},
-			("Meeting", "meeting", "Outbound", "Completed"),
+			("Meeting", "Meeting", "Outbound", "Completed"),
 		),
 		(
 			{"source_doctype": "Sales Invoice", "channel": None, "direction": None, "outcome": None},
-			("Sales Document", "other", "Outbound", None),
+			("Sales Document", "Other", "Outbound", None),
 		),
 		(
 			{

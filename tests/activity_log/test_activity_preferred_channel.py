@@ -1,18 +1,27 @@
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crm_extension.activity_log.engine.preferred_channel import PreferenceSettings, compute_preferred_channel
 
 AS_OF = datetime(2024, 6, 1, 12, 0)
-CHANNEL_TYPES = {"Email": "email", "Phone": "voice", "WhatsApp": "messaging", "SMS": "messaging"}
+# As CRM Channel stores them (and the feed gives them): the engine speaks one vocabulary.
+CHANNEL_TYPES = {
+	"Email": "Email",
+	"Phone": "Voice",
+	"WhatsApp": "Messaging",
+	"SMS": "Messaging",
+	"Meeting": "Meeting",
+	"Site Visit": "Visit",
+}
 
 
 def item(channel, direction, days_ago, hours_later=0.0, outcome=None):
 	return {
 		"channel": channel,
-		"channel_type": CHANNEL_TYPES.get(channel, "other"),
+		"channel_type": CHANNEL_TYPES.get(channel, "Other"),
 		"direction": direction,
 		"outcome": outcome,
 		"at": AS_OF - timedelta(days=days_ago) + timedelta(hours=hours_later),
@@ -142,6 +151,34 @@ def test_declared_outcomes_decide_without_a_reply_item():
 	assert (stats["SMS"]["responses"], stats["SMS"]["inbound"]) == (0, 0)
 
 
+def test_four_completed_outbound_calls_make_phone_preferred_over_an_answered_email():
+	feed = [
+		*exchanges("Email", [9], reply_after_hours=2),
+		item("Email", "Outbound", 8),
+		*(item("Phone", "Outbound", days_ago, outcome="Completed") for days_ago in (1, 2, 3, 4)),
+	]
+
+	result = compute_preferred_channel(feed, AS_OF)
+
+	assert result["preferred_channel"] == "Phone"
+	assert stats_by_channel(result)["Phone"]["responses"] == 4
+
+
+@pytest.mark.parametrize("channel", ["Phone", "Meeting", "Site Visit"])
+def test_completed_outcome_on_a_synchronous_channel_type_as_stored_is_a_response(channel):
+	result = compute_preferred_channel([item(channel, "Outbound", 3, outcome="Completed")], AS_OF)
+
+	assert result["preferred_channel"] == channel
+	assert stats_by_channel(result)[channel]["median_response_hours"] == 0.0
+
+
+@pytest.mark.parametrize("spelling", ["voice", "VOICE", " Voice "])
+def test_channel_type_is_read_in_the_stored_vocabulary_whatever_its_case(spelling):
+	feed = [{**item("Phone", "Outbound", 3, outcome="Completed"), "channel_type": spelling}]
+
+	assert compute_preferred_channel(feed, AS_OF)["preferred_channel"] == "Phone"
+
+
 def test_completed_outcome_on_an_asynchronous_channel_is_not_a_response():
 	feed = [item("Email", "Outbound", 3, outcome="Completed")]
 
@@ -164,7 +201,7 @@ def test_internal_items_are_ignored():
 
 def test_sales_documents_and_future_items_are_ignored():
 	feed = [
-		{**item("Sales Document", "Outbound", 2), "channel_type": "other"},
+		{**item("Sales Document", "Outbound", 2), "channel_type": "Other"},
 		item("Email", "Inbound", -3),
 	]
 

@@ -3,7 +3,9 @@
 The adapter reads each source (CRM Activity, Communication, Call Log, Event, ToDo, notes, sales documents),
 reads every record with its own vocabulary, and ``normalise_host_item`` turns it into a feed item
 ``{channel, channel_type, direction, outcome, at, source_doctype, source_name, ...}``. Channel names match
-the shipped CRM Channels (Website chat, Site Visit) so host records count toward the same channels.
+the shipped CRM Channels (Website chat, Site Visit) so host records count toward the same channels, and
+channel types are spelt as CRM Channel stores them ("Voice", "Meeting", ...): one vocabulary for the app's
+own activities and the host's records. ``canonical_channel_type`` reads any other spelling into it.
 """
 
 from typing import NamedTuple
@@ -16,6 +18,29 @@ DIRECTIONS = (INBOUND, OUTBOUND, INTERNAL)
 SALES_DOCUMENT_CHANNEL = "Sales Document"
 
 
+# CRM Channel.channel_type options, as stored.
+EMAIL = "Email"
+VOICE = "Voice"
+MESSAGING = "Messaging"
+MEETING = "Meeting"
+VISIT = "Visit"
+WEB = "Web"
+SOCIAL = "Social"
+LETTER = "Letter"
+OTHER = "Other"
+CHANNEL_TYPES = (EMAIL, VOICE, MESSAGING, MEETING, VISIT, WEB, SOCIAL, LETTER, OTHER)
+_CHANNEL_TYPES_BY_KEY = {channel_type.casefold(): channel_type for channel_type in CHANNEL_TYPES}
+
+
+def canonical_channel_type(value: str | None) -> str | None:
+	"""The stored spelling of a channel type ("voice", " VOICE " -> "Voice"); None when absent, Other when
+	unknown."""
+	key = (value or "").strip().casefold()
+	if not key:
+		return None
+	return _CHANNEL_TYPES_BY_KEY.get(key, OTHER)
+
+
 class ChannelInfo(NamedTuple):
 	channel: str
 	channel_type: str
@@ -24,19 +49,19 @@ class ChannelInfo(NamedTuple):
 
 # Communication.communication_medium -> (channel, channel_type)
 COMMUNICATION_MEDIUM_CHANNELS = {
-	"Email": ("Email", "email"),
-	"Chat": ("Website", "web"),
-	"Phone": ("Phone", "voice"),
-	"SMS": ("SMS", "messaging"),
-	"Event": ("Meeting", "meeting"),
-	"Meeting": ("Meeting", "meeting"),
-	"Visit": ("Site Visit", "visit"),
-	"Other": ("Other", "other"),
+	"Email": ("Email", EMAIL),
+	"Chat": ("Website", WEB),
+	"Phone": ("Phone", VOICE),
+	"SMS": ("SMS", MESSAGING),
+	"Event": ("Meeting", MEETING),
+	"Meeting": ("Meeting", MEETING),
+	"Visit": ("Site Visit", VISIT),
+	"Other": ("Other", OTHER),
 }
-UNKNOWN_MEDIUM_CHANNEL = ("Other", "other")
+UNKNOWN_MEDIUM_CHANNEL = ("Other", OTHER)
 SENT_OR_RECEIVED_DIRECTIONS = {"Sent": OUTBOUND, "Received": INBOUND}
 
-CALL_CHANNEL = ("Phone", "voice")
+CALL_CHANNEL = ("Phone", VOICE)
 CALL_TYPE_DIRECTIONS = {"Incoming": INBOUND, "Outgoing": OUTBOUND, "Missed": INBOUND}
 # Call Log.status -> CRM Activity outcome; statuses of calls still in flight map to no outcome.
 CALL_STATUS_OUTCOMES = {
@@ -49,20 +74,20 @@ CALL_STATUS_OUTCOMES = {
 
 # Event.event_category -> (channel, channel_type); any other category is a meeting.
 EVENT_CATEGORY_CHANNELS = {
-	"Call": ("Phone", "voice"),
-	"Sent/Received Email": ("Email", "email"),
+	"Call": ("Phone", VOICE),
+	"Sent/Received Email": ("Email", EMAIL),
 }
-MEETING_CHANNEL = ("Meeting", "meeting")
+MEETING_CHANNEL = ("Meeting", MEETING)
 EVENT_STATUS_OUTCOMES = {"Completed": "Completed", "Closed": "Completed"}
 
 # Records whose channel does not depend on their fields.
 RECORD_CHANNELS = {
-	"ToDo": ChannelInfo("Task", "other", INTERNAL),
-	"Comment": ChannelInfo("Note", "other", INTERNAL),
-	"CRM Note": ChannelInfo("Note", "other", INTERNAL),
-	"Quotation": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
-	"Sales Order": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
-	"Sales Invoice": ChannelInfo(SALES_DOCUMENT_CHANNEL, "other", OUTBOUND),
+	"ToDo": ChannelInfo("Task", OTHER, INTERNAL),
+	"Comment": ChannelInfo("Note", OTHER, INTERNAL),
+	"CRM Note": ChannelInfo("Note", OTHER, INTERNAL),
+	"Quotation": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
+	"Sales Order": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
+	"Sales Invoice": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
 }
 
 

@@ -1,12 +1,14 @@
 """Which channel a party responds on best, computed from its activity feed.
 
 Input: feed items ``{channel, channel_type, direction, outcome, at}`` and ``as_of`` (same tz-awareness as ``at``).
+``channel_type`` is read in CRM Channel's stored vocabulary ("Voice", "Meeting", ...) whatever its spelling:
+this entry is the one place it is normalised (``canonical_channel_type``).
 Internal items, items without a channel or time, items after ``as_of`` and sales documents are ignored.
 
 1. Per channel, in time order, every Outbound item is an *attempt*, resolved as:
    - outcome "No Response" / "Bounced": non-response;
    - outcome "Replied" / "Interested" / "Not Interested" / "Meeting Held" (the party engaged), or "Completed"
-     on a synchronous channel type (voice, meeting, visit: the party was on the line): response;
+     on a synchronous channel type (Voice, Meeting, Visit: the party was on the line): response;
    - otherwise it is answered by the first unclaimed Inbound item on the same channel that follows it within
      ``response_window``. Each Inbound item answers one attempt only, so three reminders and one reply are
      1 response in 3 attempts. Declared responses on asynchronous channels also claim that reply, for its delay;
@@ -33,11 +35,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 
-from crm_extension.activity_log.engine.feed import INBOUND, OUTBOUND, SALES_DOCUMENT_CHANNEL
+from crm_extension.activity_log.engine.feed import (
+	INBOUND,
+	MEETING,
+	OUTBOUND,
+	SALES_DOCUMENT_CHANNEL,
+	VISIT,
+	VOICE,
+	canonical_channel_type,
+)
 
 RESPONSE_OUTCOMES = frozenset({"Replied", "Interested", "Not Interested", "Meeting Held"})
 NON_RESPONSE_OUTCOMES = frozenset({"No Response", "Bounced"})
-SYNCHRONOUS_CHANNEL_TYPES = frozenset({"voice", "meeting", "visit"})
+SYNCHRONOUS_CHANNEL_TYPES = frozenset({VOICE, MEETING, VISIT})
 IGNORED_CHANNELS = frozenset({SALES_DOCUMENT_CHANNEL})
 UNKNOWN_SPEED = 0.5
 
@@ -151,7 +161,9 @@ def _items_by_channel(feed: Iterable[Mapping], as_of: datetime) -> dict[str, lis
 		if not channel or channel in IGNORED_CHANNELS or at is None or at > as_of:
 			continue
 		if item.get("direction") in (INBOUND, OUTBOUND):
-			grouped.setdefault(channel, []).append(item)
+			grouped.setdefault(channel, []).append(
+				{**item, "channel_type": canonical_channel_type(item.get("channel_type"))}
+			)
 	for items in grouped.values():
 		# Outbound first on equal times: a reply cannot arrive at the very instant of the touch.
 		items.sort(key=lambda item: (item["at"], item["direction"] != OUTBOUND))

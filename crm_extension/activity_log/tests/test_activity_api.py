@@ -1,8 +1,9 @@
 import frappe
 
+from crm_extension.activity_log.refresh import refresh_preferred_channel
 from crm_extension.api import activity as activity_api
 from crm_extension.api.errors import PayloadTooLargeError
-from crm_extension.tests.factories import make_lead, make_user, restrict_user_to
+from crm_extension.tests.factories import hours_ago, make_lead, make_user, restrict_user_to
 from crm_extension.tests.utils import CRMTestCase
 
 
@@ -104,6 +105,20 @@ class TestActivityAPI(CRMTestCase):
 		details = frappe.db.get_value("CRM Activity", name, "details")
 		self.assertNotIn("<script", details)
 		self.assertIn("Called back", details)
+
+	def test_four_completed_outbound_calls_logged_through_the_api_make_phone_preferred(self):
+		self.log(channel="Email", direction="Outbound", activity_at=str(hours_ago(200)))
+		self.log(channel="Email", direction="Inbound", activity_at=str(hours_ago(198)))
+		self.log(channel="Email", direction="Outbound", activity_at=str(hours_ago(150)))
+		for hours in (96, 72, 48, 24):
+			self.log(
+				channel="Phone", direction="Outbound", outcome="Completed", activity_at=str(hours_ago(hours))
+			)
+
+		frappe.set_user("Administrator")
+		refresh_preferred_channel("Lead", self.lead.name)
+
+		self.assertEqual(frappe.db.get_value("Lead", self.lead.name, "preferred_channel"), "Phone")
 
 	def test_disabled_channel_is_refused(self):
 		frappe.set_user("Administrator")
