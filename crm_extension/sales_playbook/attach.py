@@ -6,7 +6,11 @@ Rules (``doc_events.opportunity`` calls these on validate and on update):
   (``engine.matching``), unless one was given. On a later save it is chosen again when a condition changed
   (type, sales stage, persona, amount, territory, party); a playbook picked by hand replaces the current one.
   Switching playbooks removes the open steps of the old one and keeps its done and skipped steps as history;
-  the new playbook adds its steps except those whose key is already done.
+  the new playbook adds its steps except those whose key is already done. When the old playbook enforces the
+  stage gate, a switch is held while its mandatory steps of the stage the Opportunity was in (or earlier ones)
+  are open (``engine.progress.check_playbook_switch``): a switch made by hand, or clearing the playbook, is
+  refused and names them; a switch the engine would make because a condition changed waits (the playbook
+  stays, the user is told why).
 - **Steps** are copies of the playbook's steps (title, stage, action, channel, mandatory, technique, role), due
   ``due_after_days`` after the step before, counting from the day they are added. Each step has a To Do for the
   Opportunity owner or, for a step with a role, one for every enabled user with that role (the owner when the
@@ -17,6 +21,8 @@ Rules (``doc_events.opportunity`` calls these on validate and on update):
   Done and skipped steps are never rewritten: they record what was done, under the title it had then.
 - **Stage gate.** When the playbook enforces it, the Opportunity cannot move forward past a stage while a
   mandatory step of an earlier stage is open (``engine.progress.check_stage_gate``); the message names them.
+  The gate is checked with the playbook and steps in force before the save, so clearing or switching the
+  playbook in the same save as the move does not open it.
 - The persona comes from the contact person, else from the Lead the Opportunity is for, unless it is set.
 """
 
@@ -31,6 +37,8 @@ from crm_extension.sales_playbook.engine.matching import choose_playbook
 from crm_extension.sales_playbook.engine.progress import (
 	OPEN,
 	OpportunityStep,
+	StageGate,
+	check_playbook_switch,
 	check_stage_gate,
 	progress_percent,
 	schedule_steps,
@@ -107,10 +115,8 @@ def _persona_of(doctype: str, name: str) -> str | None:
 
 
 def enforce_stage_gate(doc, before):
-	if before is None or doc.sales_stage == before.sales_stage or not doc.get("sales_playbook"):
-		return
-	candidate = get_candidate(before.get("sales_playbook"))
-	if not candidate or not candidate.stage_gate:
+	"""The playbook in force before the save gates the move, whatever the save does to the playbook."""
+	if before is None or doc.sales_stage == before.sales_stage or not _gated(before):
 		return
 	gate = check_stage_gate(
 		engine_steps(before.get("playbook_steps") or []),
@@ -120,13 +126,47 @@ def enforce_stage_gate(doc, before):
 		user_language(),
 	)
 	if gate.blocked:
-		params = {**gate.params, "stage": _(gate.params["stage"])}
-		frappe.throw(_(gate.template).format(**params), title=_("Stage Gate"))
+		frappe.throw(_gate_message(gate), title=_("Stage Gate"))
+
+
+def _gated(before) -> bool:
+	candidate = get_candidate(before.get("sales_playbook")) if before.get("sales_playbook") else None
+	return bool(candidate and candidate.stage_gate)
+
+
+def _gate_message(gate: StageGate) -> str:
+	params = dict(gate.params)
+	if "stage" in params:
+		params["stage"] = _(params["stage"])
+	return _(gate.template).format(**params)
+
+
+def switch_held(doc, before, by_hand: bool) -> bool:
+	"""Whether the old playbook's open mandatory steps hold the Opportunity on it (module docstring): a switch
+	by hand is refused, one the engine chose waits."""
+	if before is None or not _gated(before):
+		return False
+	gate = check_playbook_switch(
+		engine_steps(before.get("playbook_steps") or []), before.sales_stage, sales_stages(), user_language()
+	)
+	if not gate.blocked:
+		return False
+	if by_hand:
+		frappe.throw(_gate_message(gate), title=_("Stage Gate"))
+	frappe.msgprint(
+		_("Playbook {0} stays until these mandatory steps are done: {1}").format(
+			frappe.bold(before.sales_playbook), gate.params["steps"]
+		),
+		title=_("Stage Gate"),
+		alert=True,
+	)
+	return True
 
 
 def attach_playbook(doc, before):
 	current = before.get("sales_playbook") if before is not None else None
-	if before is not None and doc.get("sales_playbook") != current:
+	by_hand = before is not None and doc.get("sales_playbook") != current
+	if by_hand:
 		target = doc.get("sales_playbook")
 	elif before is None and doc.get("sales_playbook"):
 		target = doc.sales_playbook
@@ -135,7 +175,7 @@ def attach_playbook(doc, before):
 		target = chosen.name if chosen else None
 	else:
 		return
-	if before is not None and target == current:
+	if before is not None and (target == current or switch_held(doc, before, by_hand)):
 		return
 	switch_playbook(doc, target)
 

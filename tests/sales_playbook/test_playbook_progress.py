@@ -11,6 +11,7 @@ from crm_extension.sales_playbook.engine.progress import (
 	OPEN,
 	SKIPPED,
 	OpportunityStep,
+	check_playbook_switch,
 	check_stage_gate,
 	complete_step,
 	next_step,
@@ -94,6 +95,25 @@ def test_stage_gate_never_blocks_moving_back_staying_or_unknown_stages():
 	assert not check_stage_gate(steps, "Proposal/Price Quote", "Qualification").blocked
 	assert not check_stage_gate(steps, "Needs Analysis", "Needs Analysis").blocked
 	assert not check_stage_gate(steps, "Prospecting", "Won Somehow").blocked
+
+
+def test_switching_playbooks_is_held_by_open_mandatory_steps_up_to_the_current_stage():
+	steps = with_status(schedule_steps(PLAYBOOK, START), intro=DONE)
+
+	gate = check_playbook_switch(steps, "Qualification")
+
+	assert gate.blocked
+	assert [s.key for s in gate.blocking_steps] == ["budget"]
+	assert gate.params == {"steps": "Step budget"}
+	assert "{steps}" in gate.template
+
+
+def test_switching_playbooks_is_free_once_the_current_stage_is_done_or_before_any_stage():
+	steps = with_status(schedule_steps(PLAYBOOK, START), intro=DONE, budget=DONE)
+
+	assert not check_playbook_switch(steps, "Qualification").blocked
+	assert not check_playbook_switch(schedule_steps(PLAYBOOK, START), None).blocked
+	assert not check_playbook_switch(schedule_steps(PLAYBOOK, START), "Won Somehow").blocked
 
 
 def test_completing_a_step_records_who_and_when():

@@ -8,6 +8,10 @@ the ordered stage list, then by their order in the playbook; steps of a stage ou
 - The next step is the first open step in that order.
 - The stage gate: moving forward from stage X to a later stage Y is blocked while a mandatory step of any stage
   before Y is open. Moving back, staying, or moving to a stage outside the list is never blocked.
+- Switching playbooks (or clearing one) drops the old playbook's open steps, so when the old playbook enforces
+  the gate the switch is held like a move: it is blocked while a mandatory step of the current stage or an
+  earlier one is open (the steps the gate would ask for before the next move); those of later stages are the
+  new playbook's to plan. Done and skipped steps are history and are kept by the switch.
 - Completing a step that is already done changes nothing and says so (``changed`` is False), so a repeated
   request never logs a second activity.
 - Skipping marks an open optional step skipped (who and when are recorded as for a done step); a step no longer
@@ -119,6 +123,29 @@ def check_stage_gate(
 		blocking_steps=blocking,
 		template=N_("Complete these mandatory steps before moving to {stage}: {steps}"),
 		params={"stage": to_stage, "steps": titles},
+	)
+
+
+def check_playbook_switch(
+	steps: Iterable[OpportunityStep],
+	stage: str | None,
+	stages: Sequence[str] = SALES_STAGES,
+	language: str = "en",
+) -> StageGate:
+	"""Whether open mandatory steps of ``stage`` or an earlier one hold the Opportunity on its playbook."""
+	current = _from_position(stage, stages)
+	holding = tuple(
+		step
+		for step in ordered_steps(steps, stages)
+		if step.is_open and step.step.mandatory and stage_position(step.step.sales_stage, stages) <= current
+	)
+	if not holding:
+		return StageGate(blocked=False)
+	return StageGate(
+		blocked=True,
+		blocking_steps=holding,
+		template=N_("Complete these mandatory steps before changing the playbook: {steps}"),
+		params={"steps": ", ".join(step.step.title.in_language(language) for step in holding)},
 	)
 
 

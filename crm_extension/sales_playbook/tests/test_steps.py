@@ -1,6 +1,6 @@
 import frappe
 
-from crm_extension.api.playbook import complete_step
+from crm_extension.api.playbook import complete_step, skip_step
 from crm_extension.sales_playbook.attach import sync_open_opportunities
 from crm_extension.sales_playbook.tests.factories import (
 	make_opportunity_type,
@@ -67,6 +67,101 @@ class TestPlaybookSteps(CRMTestCase):
 
 		self.assertEqual(
 			frappe.db.get_value("Opportunity", self.opportunity.name, "sales_stage"), "Qualification"
+		)
+
+	def other_playbook(self, **values):
+		return make_playbook(
+			steps=[step("Send the brochure", action_type="Email", channel="Email")],
+			opportunity_type=make_opportunity_type(),
+			**values,
+		)
+
+	def move_with_playbook(self, playbook, stage: str):
+		self.opportunity.reload()
+		self.opportunity.sales_playbook = playbook
+		self.opportunity.sales_stage = stage
+		self.opportunity.save()
+
+	def test_clearing_the_playbook_in_the_same_save_as_a_stage_move_does_not_skip_the_gate(self):
+		with self.assertRaises(frappe.ValidationError) as raised:
+			self.move_with_playbook(None, "Needs Analysis")
+
+		self.assertIn("Call the buyer", str(raised.exception))
+		self.assertEqual(
+			frappe.db.get_value("Opportunity", self.opportunity.name, ["sales_playbook", "sales_stage"]),
+			(self.playbook.name, "Prospecting"),
+		)
+
+	def test_switching_the_playbook_in_the_same_save_as_a_stage_move_does_not_skip_the_gate(self):
+		other = self.other_playbook()
+
+		with self.assertRaises(frappe.ValidationError) as raised:
+			self.move_with_playbook(other.name, "Needs Analysis")
+
+		self.assertIn("Qualify the deal", str(raised.exception))
+
+	def test_switching_away_from_open_mandatory_steps_of_the_current_stage_is_refused(self):
+		other = self.other_playbook()
+		self.opportunity.reload()
+		self.opportunity.sales_playbook = other.name
+
+		with self.assertRaises(frappe.ValidationError) as raised:
+			self.opportunity.save()
+
+		self.assertIn("Call the buyer", str(raised.exception))
+		self.assertNotIn("Qualify the deal", str(raised.exception))
+		statuses = frappe.get_all(
+			"Opportunity Playbook Step", {"parent": self.opportunity.name}, pluck="status"
+		)
+		self.assertEqual(sorted(statuses), ["Open", "Open", "Open"])
+
+	def test_switching_playbooks_keeps_done_and_skipped_steps_as_history(self):
+		call, summary, _qualify = self.opportunity.playbook_steps
+		complete_step(self.opportunity.name, call.name)
+		skip_step(self.opportunity.name, summary.name, reason="Not needed")
+		other = self.other_playbook()
+
+		self.opportunity.reload()
+		self.opportunity.sales_playbook = other.name
+		self.opportunity.save()
+
+		stored = frappe.get_all(
+			"Opportunity Playbook Step",
+			{"parent": self.opportunity.name},
+			["title", "status", "done_by"],
+			order_by="idx asc",
+		)
+		self.assertEqual(
+			[(row.title, row.status) for row in stored],
+			[("Call the buyer", "Done"), ("Send the summary", "Skipped"), ("Send the brochure", "Open")],
+		)
+		self.assertTrue(all(row.done_by for row in stored[:2]))
+
+	def test_a_playbook_the_engine_would_choose_waits_for_open_mandatory_steps(self):
+		make_playbook(
+			opportunity_type=self.opportunity_type,
+			buyer_persona="Analytical",
+			steps=[step("Send the data sheet", action_type="Email", channel="Email")],
+		)
+		self.opportunity.reload()
+		self.opportunity.buyer_persona = "Analytical"
+
+		self.opportunity.save()
+
+		self.assertEqual(self.opportunity.sales_playbook, self.playbook.name)
+		self.assertIn("Call the buyer", [row.title for row in self.opportunity.playbook_steps])
+
+	def test_a_playbook_without_the_gate_can_be_switched_with_open_mandatory_steps(self):
+		frappe.db.set_value("Sales Playbook", self.playbook.name, "stage_gate", 0)
+		reset_caches()
+		other = self.other_playbook()
+		self.opportunity.reload()
+		self.opportunity.sales_playbook = other.name
+
+		self.opportunity.save()
+
+		self.assertEqual(
+			frappe.db.get_value("Opportunity", self.opportunity.name, "sales_playbook"), other.name
 		)
 
 	def test_editing_the_playbook_updates_open_steps_and_never_rewrites_done_ones(self):
