@@ -14,6 +14,7 @@
 #   CRM_DB_ROOT_PASSWORD  MariaDB root password set on a new server / used for new sites (default: admin)
 #   CRM_KEEP_SERVICES=1   leave MariaDB and Redis running when this script started them
 #   CRM_SKIP_ASSETS=1     do not build desk assets (the browser check is then skipped)
+#   CRM_HOSTS_CACHE       where sources are unpacked (default: the bench user's ~/.cache/crm-extension-hosts)
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,7 +73,7 @@ logged() { # command... (output to the phase's log)
 # ---------------------------------------------------------------- system packages
 system_packages=(
 	git curl ca-certificates build-essential pkg-config python3-dev python3-venv python3-pip
-	mariadb-server mariadb-client redis-server cron xvfb
+	mariadb-server mariadb-client redis-server
 	chromium fonts-dejavu-core fonts-noto-core fonts-farsiweb
 )
 
@@ -175,16 +176,16 @@ run_bench() { # args... (in the bench folder, as its owner)
 # Turns a source spec into a git repository the bench user can clone: prints "path branch".
 prepare_source() { # name spec variable
 	local name=$1 spec=$2 variable=$3 cache ref url top
-	cache=$(bench_cli_home)/.cache/crm-extension-hosts
-	runuser -u "$bench_user" -- mkdir -p "$cache"
+	cache=${CRM_HOSTS_CACHE:-$(bench_cli_home)/.cache/crm-extension-hosts}
+	runuser -u "$bench_user" -- mkdir -p "$cache" || fail "cannot make $cache"
 	case "$spec" in
 	*.tar.gz | *.tgz)
 		[ -f "$spec" ] || fail "$variable: no archive at $spec"
 		local stamp="$cache/$name.from"
 		local digest
 		digest=$(sha256sum "$spec" | cut -c1-16)
-		if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-			rm -rf "$cache/$name.unpack" "$cache/$name"
+		if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ] || [ ! -d "$cache/$name/.git" ]; then
+			rm -rf "$stamp" "$cache/$name.unpack" "$cache/$name"
 			runuser -u "$bench_user" -- mkdir -p "$cache/$name.unpack"
 			runuser -u "$bench_user" -- tar -xzf "$spec" -C "$cache/$name.unpack" >>"$current_log" 2>&1 \
 				|| fail "$variable: $spec is not a readable .tar.gz"

@@ -60,7 +60,7 @@ mariadb_up && mariadb_was_up=1
 redis_were_up=""
 if [ -f "$bench/sites/common_site_config.json" ]; then
 	for port in $(redis_ports); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && redis_were_up+=" $port"
+		redis_alive "$port" && redis_were_up+=" $port"
 	done
 fi
 
@@ -98,6 +98,8 @@ else
 		echo "The second run of scripts/bench.sh was not an idempotent no-op within 30 s"
 		failures=$((failures + 1))
 	fi
+	say "Bench recipe on bad input (tests/bench/bench_faults.sh)"
+	bash "$repo/tests/bench/bench_faults.sh" || failures=$((failures + 1))
 fi
 
 # shellcheck source=scripts/frappe_suite.sh

@@ -53,10 +53,13 @@ port_in_use() {
 	python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(('127.0.0.1', int(sys.argv[1]))) == 0 else 1)" "$1"
 }
 
+# Something that holds the port but is not Redis would leave redis-cli waiting: bounded.
+redis_alive() { [ "$(timeout 3 redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ]; }
+
 start_redis() {
 	local port
 	for port in $(redis_ports); do
-		redis-cli -p "$port" ping >/dev/null 2>&1 && continue
+		redis_alive "$port" && continue
 		if port_in_use "$port"; then
 			echo "Port $port is in use by something that is not Redis. Stop it, or give the bench other ports:"
 			echo "edit redis_cache / redis_queue / redis_socketio in $bench/sites/common_site_config.json"
