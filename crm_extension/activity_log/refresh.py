@@ -1,6 +1,7 @@
 """Keeps `preferred_channel` on Lead, Customer and Contact up to date.
 
-Saving an activity only queues the work; the job reads the party's feed, asks the engine, and writes
+Saving an activity only queues the work (once per party per transaction, in chunks under bulk load:
+``crm_extension.refresh_queue``); the job reads the party's feed, asks the engine, and writes
 one field. The nightly job does the same for every party whose feed changed in the last day.
 """
 
@@ -9,6 +10,7 @@ from frappe.utils import add_days, now_datetime
 
 from crm_extension.activity_log.engine.preferred_channel import compute_preferred_channel
 from crm_extension.activity_log.feed import get_feed
+from crm_extension.refresh_queue import queue_refresh
 
 PREFERENCE_PARTIES = ("Lead", "Customer", "Contact")
 FEED_ITEMS_FOR_PREFERENCE = 2000
@@ -16,16 +18,8 @@ NIGHTLY_CHUNK = 500
 
 
 def queue_preferred_channel_refresh(reference_doctype: str, reference_name: str):
-	for doctype, name in affected_parties(reference_doctype, reference_name):
-		frappe.enqueue(
-			"crm_extension.activity_log.refresh.refresh_preferred_channel",
-			queue="short",
-			job_id=f"crm_preferred_channel::{doctype}::{name}",
-			deduplicate=True,
-			enqueue_after_commit=True,
-			doctype=doctype,
-			name=name,
-		)
+	"""Refresh the affected parties once this transaction commits, each at most once (``refresh_queue``)."""
+	queue_refresh("preferred_channel", affected_parties(reference_doctype, reference_name))
 
 
 def affected_parties(reference_doctype: str, reference_name: str) -> set[tuple[str, str]]:

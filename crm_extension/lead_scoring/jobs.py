@@ -10,6 +10,7 @@ from crm_extension.lead_scoring.context import SETTINGS, load_context, setting
 from crm_extension.lead_scoring.engine.batches import batch_sizes
 from crm_extension.lead_scoring.scoring import score_leads
 from crm_extension.lead_scoring.touches import lead_span
+from crm_extension.refresh_queue import queue_refresh
 
 CHUNK_SIZE = 1000
 MAX_JOB_SIZE = 25_000  # about 4 s of a worker
@@ -17,15 +18,8 @@ DECIDED_STATUSES = ("Converted", "Do Not Contact")
 
 
 def queue_lead_score(leads: list[str]):
-	for lead in set(leads):
-		frappe.enqueue(
-			"crm_extension.lead_scoring.jobs.score_one",
-			queue="short",
-			job_id=f"crm_extension_lead_score::{frappe.local.site}::{lead}",
-			deduplicate=True,
-			enqueue_after_commit=True,
-			lead=lead,
-		)
+	"""Rescore these Leads once this transaction commits, each at most once (``refresh_queue``)."""
+	queue_refresh("lead_score", (("Lead", lead) for lead in leads))
 
 
 def queue_for_reference(doctype: str | None, name: str | None):
@@ -53,6 +47,14 @@ def leads_of(doctype: str, name: str) -> list[str]:
 
 def score_one(lead: str):
 	score_leads([lead])
+
+
+def score_parties(parties: list[tuple[str, str]]):
+	"""A drain chunk of dirty Leads (``refresh_queue``), scored ``CHUNK_SIZE`` at a time."""
+	leads = sorted({name for doctype, name in parties if doctype == "Lead"})
+	leads = frappe.get_all("Lead", {"name": ("in", leads)}, pluck="name", order_by="name") if leads else []
+	if leads:
+		score_chunk(leads)
 
 
 def queue_full_rescore(after_commit: bool = True) -> str:

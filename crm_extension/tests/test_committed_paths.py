@@ -25,6 +25,7 @@ def log_activity(lead: str, **values):
 			"activity_at": now_datetime(),
 			"reference_doctype": "Lead",
 			"reference_name": lead,
+			"source": "Manual",
 			**values,
 		}
 	).insert(ignore_permissions=True)

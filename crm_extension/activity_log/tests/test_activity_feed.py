@@ -1,6 +1,7 @@
 import frappe
 from frappe.utils import add_days, now_datetime
 
+from crm_extension import refresh_queue
 from crm_extension.activity_log.refresh import refresh_preferred_channel
 from crm_extension.api import activity as activity_api
 from crm_extension.tests.factories import (
@@ -223,9 +224,8 @@ class TestPreferredChannel(CRMTestCase):
 
 	def test_logging_an_activity_queues_a_refresh_instead_of_computing_inline(self):
 		lead = make_lead()
-		callbacks_before = len(frappe.db.after_commit._functions)
 
 		make_activity("Lead", lead.name, channel="SMS", direction="Inbound")
 
-		self.assertGreater(len(frappe.db.after_commit._functions), callbacks_before)
+		self.assertIn(("Lead", lead.name), refresh_queue.pending("preferred_channel"))
 		self.assertIsNone(frappe.db.get_value("Lead", lead.name, "preferred_channel"))
