@@ -71,7 +71,12 @@ def get_permission_query_conditions(user: str | None = None) -> str:
 	return "(" + " or ".join(clauses) + ")" if clauses else "1=0"
 
 
-def has_permission(doc, ptype: str = "read", user: str | None = None) -> bool:
+def has_permission(doc, ptype: str = "read", user: str | None = None) -> bool | None:
+	"""Read access follows the document the activity is about; writing needs, on top of that, the DocType's
+	own permission (Sales Users: their own activities, "if owner"), and an activity that arrived through the
+	webhook is never written by a user."""
+	if ptype == "write" and doc.get("source") == "Webhook" and not doc.is_new():
+		return False
 	if not (doc.reference_doctype and doc.reference_name):
 		return True
 	if not frappe.db.exists(doc.reference_doctype, doc.reference_name):

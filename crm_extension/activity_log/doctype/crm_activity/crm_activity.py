@@ -7,14 +7,49 @@ from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.lead_scoring.jobs import queue_for_reference
 
 
+WEBHOOK_SOURCE = "Webhook"
+# Set by the app (the API, the webhook, a playbook step) when the activity is created, never by a user's edit.
+SYSTEM_FIELDS = ("source", "external_id", "performed_by", "inbound_source", "from_address", "to_address")
+
+
 class CRMActivity(Document):
 	def validate(self):
-		if self.is_new() and not self.performed_by and self.source != "Webhook":
+		# The unique key (source, external_id) must ignore activities without an external id: NULLs do not collide.
+		self.external_id = (self.external_id or "").strip() or None
+		if not self.flags.ignore_permissions:
+			self.guard_system_fields()
+		if self.is_new() and not self.performed_by and self.source != WEBHOOK_SOURCE:
 			self.performed_by = frappe.session.user
 		self.validate_reference()
 		self.validate_channel()
-		# The unique key (source, external_id) must ignore activities without an external id: NULLs do not collide.
-		self.external_id = (self.external_id or "").strip() or None
+
+	def guard_system_fields(self):
+		"""A user's write (desk, REST, Data Import) cannot claim a gateway's delivery, edit one, or change what
+		the system recorded; the app's own writes set ``ignore_permissions`` after checking permissions."""
+		if self.is_new():
+			if self.source == WEBHOOK_SOURCE or self.inbound_source:
+				frappe.throw(
+					_("Only a delivery to the webhook creates an activity from a gateway"),
+					frappe.PermissionError,
+					title=_("Not Permitted"),
+				)
+			self.performed_by = frappe.session.user
+			return
+		before = self.get_doc_before_save()
+		if before is None:
+			return
+		if before.source == WEBHOOK_SOURCE:
+			frappe.throw(
+				_("This activity arrived through the webhook and cannot be edited"),
+				frappe.PermissionError,
+				title=_("Not Permitted"),
+			)
+		changed = [
+			field for field in SYSTEM_FIELDS if (self.get(field) or None) != (before.get(field) or None)
+		]
+		if changed:
+			labels = ", ".join(_(self.meta.get_label(field)) for field in changed)
+			frappe.throw(_("{0} is set by the system and cannot be changed").format(labels))
 
 	def validate_reference(self):
 		if self.reference_doctype not in REFERENCE_DOCTYPES:
