@@ -45,7 +45,25 @@ doc_events = {
 		"validate": "crm_extension.doc_events.opportunity.validate",
 		"on_update": "crm_extension.doc_events.opportunity.on_update",
 	},
-	"Lead": {"on_update": "crm_extension.doc_events.lead.on_update"},
+	"Lead": {
+		"on_update": [
+			"crm_extension.doc_events.lead.on_update",
+			"crm_extension.activity_log.party_addresses.index_party",
+		],
+		"on_trash": "crm_extension.activity_log.party_addresses.unindex_party",
+		"after_rename": "crm_extension.activity_log.party_addresses.party_renamed",
+	},
+	# the index of addresses the webhook finds senders in (activity_log.party_addresses)
+	"Contact": {
+		"on_update": "crm_extension.activity_log.party_addresses.index_party",
+		"on_trash": "crm_extension.activity_log.party_addresses.unindex_party",
+		"after_rename": "crm_extension.activity_log.party_addresses.party_renamed",
+	},
+	"Customer": {
+		"on_update": "crm_extension.activity_log.party_addresses.index_party",
+		"on_trash": "crm_extension.activity_log.party_addresses.unindex_party",
+		"after_rename": "crm_extension.activity_log.party_addresses.party_renamed",
+	},
 	"User Permission": {
 		"on_update": "crm_extension.doc_events.permissions.user_permission_changed",
 		"on_trash": "crm_extension.doc_events.permissions.user_permission_changed",

@@ -1,74 +1,36 @@
-"""Finding the party behind a phone number or email address, as the host stores them.
+"""Finding the party behind a phone number, e-mail address or gateway sender id, as the host stores them.
 
-Host records keep phone numbers as people typed them ("0912 123 4567", "+98 912..."), so candidates are
-found by their last digits in SQL and confirmed by normalising each candidate with the same engine
-function that normalised the sender.
+Senders are looked up in the CRM Party Address index (``party_addresses``): one index range read by the
+sender's keys (``engine.addresses.lookup_keys``), each candidate confirmed against the stored address, so a
+delivery never scans Contacts, Leads or Customers. Contacts come before Leads before Customers, older first.
 """
 
 import frappe
 
-from crm_extension.activity_log.engine.payload import normalise_phone
-
-SUFFIX_DIGITS = 9
-
-# (doctype, table holding the address, column, how to reach the party from a row)
-PHONE_SOURCES = (
-	("Contact", "Contact Phone", "phone", "parent"),
-	("Lead", "Lead", "mobile_no", "name"),
-	("Lead", "Lead", "whatsapp_no", "name"),
-	("Lead", "Lead", "phone", "name"),
-	("Customer", "Customer", "mobile_no", "name"),
-)
-EMAIL_SOURCES = (
-	("Contact", "Contact Email", "email_id", "parent"),
-	("Lead", "Lead", "email_id", "name"),
-	("Customer", "Customer", "email_id", "name"),
-)
+from crm_extension.activity_log import party_addresses
+from crm_extension.activity_log.engine.addresses import is_same_address, lookup_keys
 
 
-def find_party(kind: str, address: str, region: str | None) -> tuple[str, str] | None:
-	"""(doctype, name) of the first Contact, Lead or Customer with this address, in that order."""
-	if kind == "email":
-		return _find_by_email(address)
-	if kind == "phone":
-		return _find_by_phone(address, region)
+def find_party(kind: str | None, address: str | None, region: str | None, raw: str | None = None):
+	"""(doctype, name) of the first Contact, Lead or Customer with this address, or None.
+
+	``kind``/``address``: as ``classify_sender`` read the sender (None when it could not); ``raw``: the
+	sender as the gateway sent it (needed when ``kind`` is None)."""
+	raw = raw if raw is not None else address or ""
+	for row in party_addresses.candidates(lookup_keys(kind, address, raw)):
+		if is_same_address(kind, address, raw, row.kind, row.address, region):
+			return row.party_doctype, row.party_name
 	return None
 
 
-def _find_by_email(email: str) -> tuple[str, str] | None:
-	for doctype, table, column, party_column in EMAIL_SOURCES:
-		name = frappe.db.sql(
-			f"select {party_column} from `tab{table}` where {column} = %s order by creation limit 1",
-			email,
-			pluck=True,
-		)
-		if name:
-			return doctype, name[0]
-	return None
-
-
-def _find_by_phone(e164: str, region: str | None) -> tuple[str, str] | None:
-	suffix = "".join(ch for ch in e164 if ch.isdigit())[-SUFFIX_DIGITS:]
-	for doctype, table, column, party_column in PHONE_SOURCES:
-		candidates = frappe.db.sql(
-			f"""select {party_column} as party, {column} as phone from `tab{table}`
-			where {column} like %(last_four)s and regexp_replace({column}, '[^0-9]', '') like %(suffix)s
-			order by creation limit 20""",
-			{"last_four": f"%{suffix[-4:]}", "suffix": f"%{suffix}"},
-			as_dict=True,
-		)
-		for row in candidates:
-			if normalise_phone(row.phone, region) == e164:
-				return doctype, row.party
-	return None
-
-
-def create_lead(kind: str, address: str, source) -> str:
-	"""A Lead for a sender nobody knows yet, owned and sourced as the inbound source says."""
+def create_lead(kind: str | None, address: str, source) -> str:
+	"""A Lead for a sender nobody knows yet, owned and sourced as the inbound source says. A sender the
+	phone library could not read (``kind`` None) names the Lead with its raw address and is indexed as a
+	sender id, so its next message finds the same Lead."""
 	lead = frappe.get_doc(
 		{
 			"doctype": "Lead",
-			"lead_name": address,
+			"lead_name": address[:140],
 			"email_id": address if kind == "email" else None,
 			"mobile_no": address if kind == "phone" else None,
 			"source": source.lead_source,
@@ -76,4 +38,6 @@ def create_lead(kind: str, address: str, source) -> str:
 		}
 	)
 	lead.insert(ignore_permissions=True)
+	if kind is None:
+		party_addresses.add_sender("Lead", lead.name, address)
 	return lead.name

@@ -5,10 +5,16 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from crm_extension.activity_log.doctype.crm_activity.crm_activity import find_by_external_id, insert_once
-from crm_extension.activity_log.engine.payload import PayloadError, validate_activity_input
+from crm_extension.activity_log.engine.payload import (
+	REFERENCE_DOCTYPES,
+	PayloadError,
+	validate_activity_input,
+)
 from crm_extension.activity_log.feed import FEED_PARTY_DOCTYPES, MAX_PAGE_LENGTH, get_feed
+from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.activity_log.timezones import to_system_time
 from crm_extension.api.errors import throw_payload_error
+from crm_extension.lead_scoring.jobs import queue_for_reference
 
 API_SOURCE = "API"
 
@@ -116,3 +122,28 @@ def check_channel(channel: str):
 		frappe.throw(_("Unknown channel {0}").format(frappe.bold(channel)), title=_("Invalid Channel"))
 	if disabled:
 		frappe.throw(_("Channel {0} is disabled").format(frappe.bold(channel)), title=_("Invalid Channel"))
+
+
+@frappe.whitelist(methods=["POST"])
+def attach_unmatched(activity: str, reference_doctype: str, reference_name: str) -> str:
+	"""File an unmatched webhook activity (a sender nobody had) against a party the caller may read and
+	write activities about; returns the activity's name."""
+	check_exists("CRM Activity", activity)
+	frappe.has_permission("CRM Activity", "read", activity, throw=True)
+	if not frappe.db.get_value("CRM Activity", activity, "unmatched"):
+		frappe.throw(_("This activity is already filed against a party"), title=_("Not Unmatched"))
+	if reference_doctype not in REFERENCE_DOCTYPES:
+		frappe.throw(
+			_("Activities can be logged against {0}, not {1}").format(
+				", ".join(_(doctype) for doctype in REFERENCE_DOCTYPES), _(reference_doctype)
+			)
+		)
+	check_exists(reference_doctype, reference_name)
+	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
+	frappe.has_permission("CRM Activity", "create", throw=True)
+	doc = frappe.get_doc("CRM Activity", activity)
+	doc.reference_doctype, doc.reference_name, doc.unmatched = reference_doctype, reference_name, 0
+	doc.save(ignore_permissions=True)  # checked above; a webhook activity is otherwise read-only
+	queue_preferred_channel_refresh(reference_doctype, reference_name)
+	queue_for_reference(reference_doctype, reference_name)
+	return doc.name

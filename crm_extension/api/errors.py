@@ -18,6 +18,12 @@ class RetryLaterError(frappe.ValidationError):
 	http_status_code = 503
 
 
+class InboundServerError(frappe.ValidationError):
+	"""A server-side fault (configuration, database) answered 500 to the gateway with a short reason."""
+
+	http_status_code = 500
+
+
 EXCEPTIONS_BY_STATUS = {
 	400: frappe.ValidationError,
 	401: frappe.AuthenticationError,
@@ -25,6 +31,7 @@ EXCEPTIONS_BY_STATUS = {
 	404: frappe.DoesNotExistError,
 	413: PayloadTooLargeError,
 	422: UnprocessableEntityError,
+	500: InboundServerError,
 }
 
 

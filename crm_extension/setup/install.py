@@ -2,6 +2,7 @@ import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from frappe.utils import cstr
 
+from crm_extension.activity_log.party_addresses import rebuild_all as rebuild_party_addresses
 from crm_extension.setup.custom_fields import get_custom_fields
 from crm_extension.setup.defaults import insert_shipped_records
 from crm_extension.setup.host_indexes import make_host_indexes
@@ -17,6 +18,7 @@ def before_install():
 def after_install():
 	make_custom_fields()
 	make_host_indexes()
+	rebuild_party_addresses()
 	fill_single_defaults()
 	insert_shipped_records()
 

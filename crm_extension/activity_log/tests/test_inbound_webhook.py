@@ -8,7 +8,7 @@ from frappe.utils import set_request
 from crm_extension.activity_log.engine.payload import sign
 from crm_extension.api import activity as activity_api
 from crm_extension.api import inbound
-from crm_extension.api.errors import PayloadTooLargeError, UnprocessableEntityError
+from crm_extension.api.errors import PayloadTooLargeError
 from crm_extension.tests.factories import make_contact, make_customer, make_inbound_source, make_lead
 from crm_extension.tests.utils import CRMTestCase
 
@@ -102,11 +102,12 @@ class TestInboundWebhook(CRMTestCase):
 		self.assertEqual(reference[0], "Lead")
 		self.assertEqual(frappe.db.get_value("Lead", reference[1], "mobile_no"), mobile)
 
-	def test_unknown_sender_is_refused_when_the_source_does_not_create_leads(self):
+	def test_unknown_sender_is_kept_unmatched_when_the_source_does_not_create_leads(self):
 		frappe.db.set_value("CRM Inbound Source", self.source.name, "create_lead_for_unknown", 0)
-		with self.assertRaises(UnprocessableEntityError):
-			self.deliver(self.message(random_mobile()))
-		self.assertEqual(self.count_webhook_activities(), 0)
+		mobile = random_mobile()
+		name = self.deliver(self.message(mobile))
+		self.assertEqual(frappe.db.get_value("CRM Activity", name, "unmatched"), 1)
+		self.assertEqual(frappe.db.count("Lead", {"mobile_no": mobile}), 0)
 
 	def test_redelivery_returns_the_first_activity(self):
 		mobile = random_mobile()
@@ -136,11 +137,11 @@ class TestInboundWebhook(CRMTestCase):
 			self.deliver(self.message(random_mobile()), timestamp=int(time.time()) - 3600)
 		self.assertEqual(self.count_webhook_activities(), 0)
 
-	def test_unknown_or_disabled_source_is_forbidden(self):
-		with self.assertRaises(frappe.PermissionError):
+	def test_unknown_or_disabled_source_is_not_authenticated(self):
+		with self.assertRaises(frappe.AuthenticationError):
 			self.deliver(self.message(random_mobile()), source="No Such Gateway")
 		frappe.db.set_value("CRM Inbound Source", self.source.name, "enabled", 0)
-		with self.assertRaises(frappe.PermissionError):
+		with self.assertRaises(frappe.AuthenticationError):
 			self.deliver(self.message(random_mobile()))
 		self.assertEqual(self.count_webhook_activities(), 0)
 

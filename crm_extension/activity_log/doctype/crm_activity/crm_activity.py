@@ -52,6 +52,9 @@ class CRMActivity(Document):
 			frappe.throw(_("{0} is set by the system and cannot be changed").format(labels))
 
 	def validate_reference(self):
+		if self.unmatched and self.source == "Webhook" and not (self.reference_doctype or self.reference_name):
+			return  # a webhook delivery from an unknown sender, waiting for a user to attach it
+		self.unmatched = 0
 		if self.reference_doctype not in REFERENCE_DOCTYPES:
 			frappe.throw(
 				_("Activities can be logged against {0}, not {1}").format(
