@@ -6,7 +6,6 @@ from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.lead_scoring.jobs import queue_for_reference
 
-
 WEBHOOK_SOURCE = "Webhook"
 # Set by the app (the API, the webhook, a playbook step) when the activity is created, never by a user's edit.
 SYSTEM_FIELDS = ("source", "external_id", "performed_by", "inbound_source", "from_address", "to_address")
@@ -52,7 +51,11 @@ class CRMActivity(Document):
 			frappe.throw(_("{0} is set by the system and cannot be changed").format(labels))
 
 	def validate_reference(self):
-		if self.unmatched and self.source == "Webhook" and not (self.reference_doctype or self.reference_name):
+		if (
+			self.unmatched
+			and self.source == "Webhook"
+			and not (self.reference_doctype or self.reference_name)
+		):
 			return  # a webhook delivery from an unknown sender, waiting for a user to attach it
 		self.unmatched = 0
 		if self.reference_doctype not in REFERENCE_DOCTYPES:
