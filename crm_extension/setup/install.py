@@ -1,10 +1,9 @@
 import frappe
-from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
-from frappe.utils import cstr
 
 from crm_extension.activity_log.party_addresses import rebuild_all as rebuild_party_addresses
 from crm_extension.setup.custom_fields import get_custom_fields
 from crm_extension.setup.defaults import insert_shipped_records
+from crm_extension.setup.field_sync import sync_custom_fields
 from crm_extension.setup.host_indexes import make_host_indexes
 from crm_extension.setup.roles import APP_ROLES
 from crm_extension.setup.single_defaults import fill_single_defaults
@@ -44,18 +43,6 @@ def make_roles():
 
 
 def make_custom_fields():
-	"""Create missing fields and update changed ones; untouched fields keep their `modified`, so a second
-	migrate writes nothing."""
-	create_custom_fields(_missing_or_changed(get_custom_fields()), ignore_validate=True, update=True)
-
-
-def _missing_or_changed(fields_by_doctype: dict[str, list[dict]]) -> dict[str, list[dict]]:
-	pending: dict[str, list[dict]] = {}
-	for doctype, fields in fields_by_doctype.items():
-		for df in fields:
-			existing = frappe.db.get_value(
-				"Custom Field", {"dt": doctype, "fieldname": df["fieldname"]}, list(df), as_dict=True
-			)
-			if not existing or any(cstr(existing.get(key)) != cstr(value) for key, value in df.items()):
-				pending.setdefault(doctype, []).append(df)
-	return pending
+	"""Create missing fields; change one only where the app's definition of it changed since the last
+	migrate, keeping what administrators changed (``field_sync``). A second migrate writes nothing."""
+	sync_custom_fields(get_custom_fields())

@@ -1,9 +1,11 @@
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 import frappe
 
-from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.custom_fields import custom_field_names, get_custom_fields
+from crm_extension.setup.field_sync import applied_definitions, store_applied_definitions
 from crm_extension.setup.host_indexes import HOST_INDEXES, present_host_indexes
 from crm_extension.setup.install import after_migrate
 from crm_extension.setup.roles import APP_ROLES
@@ -67,3 +69,57 @@ class TestInstall(CRMTestCase):
 
 		self.assertEqual(frappe.db.get_single_value("Lead Scoring Settings", "grade_a_score"), 70)
 		self.assertEqual(frappe.db.get_single_value("Lead Scoring Settings", "grade_b_score"), 50)
+
+
+class TestMigrateKeepsFieldCustomisations(CRMTestCase):
+	"""A migrate changes an app field only where the app's own definition changed since the last one."""
+
+	def setUp(self):
+		# Frappe's schema sync re-declares Lead's decimal columns every time (DDL, which a test's transaction
+		# refuses); what these tests check is the Custom Field records, not the schema.
+		patcher = patch.object(frappe.local.db.__class__, "updatedb")
+		patcher.start()
+		self.addCleanup(patcher.stop)
+
+	def test_migrate_keeps_a_label_and_list_view_an_administrator_set_on_an_app_field(self):
+		# As the Custom Field form (or Customize Form, for a field that is not system generated) stores it.
+		frappe.db.set_value("Custom Field", "Lead-lead_score", {"label": "Punkte", "in_list_view": 1})
+
+		after_migrate()
+
+		self.assertEqual(
+			frappe.db.get_value("Custom Field", "Lead-lead_score", ["label", "in_list_view"]), ("Punkte", 1)
+		)
+
+	def test_migrate_keeps_a_property_setter_made_in_customize_form(self):
+		from frappe.custom.doctype.property_setter.property_setter import make_property_setter
+
+		make_property_setter("Lead", "lead_grade", "in_list_view", 0, "Check")
+		make_property_setter("Lead", "lead_grade", "label", "Klasse", "Data")
+
+		after_migrate()
+
+		frappe.clear_cache(doctype="Lead")
+		lead_grade = frappe.get_meta("Lead").get_field("lead_grade")
+		self.assertEqual((lead_grade.in_list_view, lead_grade.label), (0, "Klasse"))
+
+	def test_migrate_applies_only_what_the_apps_definition_changed(self):
+		after_migrate()  # the definitions applied so far are on record
+		# The site last applied an older definition (another description); an administrator renamed the field.
+		applied = applied_definitions()
+		applied["Lead.lead_score"] = {**applied["Lead.lead_score"], "description": "Old description"}
+		store_applied_definitions(applied)
+		frappe.db.set_value(
+			"Custom Field", "Lead-lead_score", {"description": "Old description", "label": "Punkte"}
+		)
+
+		after_migrate()
+
+		new_description = next(
+			df["description"] for df in get_custom_fields()["Lead"] if df["fieldname"] == "lead_score"
+		)
+		self.assertEqual(
+			frappe.db.get_value("Custom Field", "Lead-lead_score", ["description", "label"]),
+			(new_description, "Punkte"),
+		)
+		self.assertEqual(applied_definitions()["Lead.lead_score"]["description"], new_description)

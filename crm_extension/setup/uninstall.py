@@ -1,6 +1,7 @@
 import frappe
 
 from crm_extension.setup.custom_fields import custom_field_names
+from crm_extension.setup.field_sync import delete_applied_definitions
 from crm_extension.setup.host_indexes import drop_host_indexes
 from crm_extension.setup.roles import APP_ROLES
 
@@ -9,6 +10,7 @@ def before_uninstall():
 	delete_custom_fields()
 	drop_host_indexes()
 	delete_roles()
+	delete_applied_definitions()
 
 
 def delete_custom_fields():
