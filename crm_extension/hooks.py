@@ -72,6 +72,11 @@ doc_events = {
 		"on_update": "crm_extension.doc_events.permissions.docperm_changed",
 		"on_trash": "crm_extension.doc_events.permissions.docperm_changed",
 	},
+	"DocShare": {
+		"after_insert": "crm_extension.doc_events.docshare.share_changed",
+		"on_update": "crm_extension.doc_events.docshare.share_changed",
+		"on_trash": "crm_extension.doc_events.docshare.share_changed",
+	},
 }
 
 scheduler_events = {

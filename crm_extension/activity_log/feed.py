@@ -13,7 +13,7 @@ that also links the Customer) comes out of two branches identically and UNION ke
 from dataclasses import dataclass, field
 
 import frappe
-from frappe.utils import strip_html
+from frappe.utils import cint, strip_html
 
 from crm_extension.activity_log.engine.feed import (
 	CALL_CHANNEL,
@@ -29,6 +29,7 @@ from crm_extension.setup.host_indexes import EVENT_PARTICIPANT_INDEX
 from crm_extension.setup.host_indexes import TIMELINE_INDEX as HOST_TIMELINE_INDEX
 
 FEED_PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Prospect")
+NOTE_PARENTS = ("Lead", "Opportunity", "Prospect")  # host DocTypes with a CRM Note table named notes
 MAX_PAGE_LENGTH = 500
 ACTIVITY_TIMELINE_INDEX = "reference_name_activity_at_index"
 LINK_INDEX = "link_doctype_link_name_index"  # Frappe's own, on Dynamic Link and Communication Link
@@ -167,6 +168,7 @@ def _communication(query: FeedQuery, user):
 		reference_name=f"{table}.reference_name",
 	)
 	where = [
+		_match_conditions("Communication", user),  # email accounts of the user, "if owner", user permissions
 		f"{table}.communication_type in ('Communication', 'Automated Message')",
 		# Frappe mirrors each Event into a Communication for the participants' timelines; the Event branch
 		# already shows it.
@@ -275,6 +277,8 @@ def _todo(query: FeedQuery, user):
 
 
 def _comment(query: FeedQuery, user):
+	if not _can_read("Comment", user):
+		return
 	table = "`tabComment`"
 	select = _select(
 		table,
@@ -287,7 +291,11 @@ def _comment(query: FeedQuery, user):
 		reference_doctype=f"{table}.reference_doctype",
 		reference_name=f"{table}.reference_name",
 	)
-	where = [_fixed_channel_allowed(query, "Comment"), f"{table}.comment_type = 'Comment'"]
+	where = [
+		_fixed_channel_allowed(query, "Comment"),
+		f"{table}.comment_type = 'Comment'",
+		_match_conditions("Comment", user),
+	]
 	refs = query.refs_conditions(f"{table}.reference_doctype", f"{table}.reference_name")
 	query.add(select, where, f"{table}.creation", refs)
 
@@ -304,11 +312,23 @@ def _crm_note(query: FeedQuery, user):
 		reference_doctype=f"{table}.parenttype",
 		reference_name=f"{table}.parent",
 	)
-	refs = query.refs_conditions(
-		f"{table}.parenttype", f"{table}.parent", ("Lead", "Opportunity", "Prospect")
-	)
+	refs = query.refs_conditions(f"{table}.parenttype", f"{table}.parent", _notes_readable(user))
 	at = f"coalesce({table}.added_on, {table}.creation)"
 	query.add(select, [_fixed_channel_allowed(query, "CRM Note")], at, refs)
+
+
+def _notes_readable(user: str | None) -> tuple[str, ...]:
+	"""CRM Note rows are read through their parent: the parents whose ``notes`` field the user may read at its
+	permission level (the parents themselves are already cut to readable ones)."""
+	if (user or frappe.session.user) == "Administrator":
+		return NOTE_PARENTS
+	readable = []
+	for doctype in NOTE_PARENTS:
+		meta = frappe.get_meta(doctype)
+		field = meta.get_field("notes")
+		if field and cint(field.permlevel) in meta.get_permlevel_access("read", user=user):
+			readable.append(doctype)
+	return tuple(readable)
 
 
 def _sales_document(doctype: str, party_condition):

@@ -16,20 +16,28 @@ MATCH_CONDITIONS_CACHE_SECONDS = 60
 
 def match_conditions(doctype: str, user: str | None = None) -> str:
 	"""Row-level restrictions on doctype for user (user permissions, 'only if creator', permission query
-	hooks), as SQL.
+	hooks, documents shared with the user), as SQL.
 
 	Building them is costly for some host DocTypes (Contact's hook reads every DocPerm of the site), and a
 	timeline page needs several. They are cached per user for a minute at most, under the user's key space
 	so that Frappe drops them when it clears that user's cache (roles changed); User Permission and
-	Custom DocPerm edits drop them through doc_events.
+	Custom DocPerm edits and documents shared or unshared (DocShare) drop them through doc_events.
 	"""
 	user = user or frappe.session.user
 	key = f"{MATCH_CONDITIONS_KEY}:{doctype}"
 	conditions = frappe.cache.get_value(key, user=user, expires=True)
 	if conditions is None:
-		conditions = DatabaseQuery(doctype, user=user).build_match_conditions() or ""
+		conditions = _build_match_conditions(doctype, user)
 		frappe.cache.set_value(key, conditions, user=user, expires_in_sec=MATCH_CONDITIONS_CACHE_SECONDS)
 	return conditions
+
+
+def _build_match_conditions(doctype: str, user: str) -> str:
+	query = DatabaseQuery(doctype, user=user)
+	conditions = query.build_match_conditions() or ""
+	# No role may read the DocType: Frappe puts "only what is shared with the user" among the query's own
+	# conditions rather than returning it.
+	return " and ".join(f"({condition})" for condition in [*query.conditions, conditions] if condition)
 
 
 def clear_match_conditions_cache(user: str | None = None):
