@@ -102,11 +102,12 @@ def trend(lead: str) -> list[dict]:
 
 @frappe.whitelist(methods=["POST"])
 def train() -> dict:
-	"""Train the conversion model now (CRM Extension Manager or System Manager)."""
+	"""Queue training of the conversion model on the long queue (CRM Extension Manager or System Manager);
+	returns ``{"job_id"}``. Progress shows in the desk; a second request while it runs is a no-op."""
 	check_manager()
-	from crm_extension.lead_scoring.training import train as train_model
+	from crm_extension.lead_scoring.jobs import queue_training
 
-	return train_model()
+	return {"job_id": queue_training()}
 
 
 @frappe.whitelist(methods=["POST"])

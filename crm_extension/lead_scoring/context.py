@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 	from crm_extension.lead_scoring.engine.model import LeadModel
 
 SETTINGS = "Lead Scoring Settings"
-_models: dict[tuple[str, str], "LeadModel"] = {}
+_models: dict[str, tuple[str, "LeadModel"]] = {}  # site: (model version, model)
 
 
 @dataclass(frozen=True)
@@ -131,13 +131,16 @@ def stored_model(settings) -> "LeadModel | None":
 		return None
 	from crm_extension.lead_scoring.engine.model import load_model
 
-	key = (frappe.local.site, settings.model_version)
-	if key not in _models:
+	cached = _models.get(frappe.local.site)
+	if cached is None or cached[0] != settings.model_version:
+		# a worker keeps only the site's current model: a new one replaces the one it had
+		_models.pop(frappe.local.site, None)
 		try:
-			_models[key] = load_model(unsealed(settings.model_data))
+			cached = (settings.model_version, load_model(unsealed(settings.model_data)))
 		except LeadScoringError:
 			return None
-	return _models[key]
+		_models[frappe.local.site] = cached
+	return cached[1]
 
 
 MODEL_FIELDS = ("model_version", "trained_on", "model_data", "model_weights")

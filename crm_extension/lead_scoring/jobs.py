@@ -1,10 +1,19 @@
 """When Leads are scored: queued after a Lead or its engagement changes, nightly for all (decay), and the
-model weekly. Saving a Lead or logging an activity only queues work; scoring runs in a worker."""
+model weekly. Saving a Lead or logging an activity only queues work; scoring runs in a worker.
+
+Runs never overlap on the same Leads: the chunk jobs of a full rescore carry job ids
+(``crm_extension_lead_score_chunk::<site>::<n>``), and a full rescore asked for while a run still has a chunk
+queued or running (the nightly run, a manual "rescore all", the rescore after a training) queues nothing;
+the run's last chunk queues one more full rescore instead. Training carries one job id
+(``crm_extension_lead_training::<site>``), the weekly one and the desk button's alike, and rescores after.
+"""
+
+import json
 
 import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime
-from frappe.utils.background_jobs import get_queue, get_workers
+from frappe.utils.background_jobs import get_queue, get_workers, is_job_enqueued
 
 from crm_extension.lead_scoring.context import SETTINGS, load_context, setting
 from crm_extension.lead_scoring.engine.batches import batch_sizes
@@ -13,6 +22,13 @@ from crm_extension.lead_scoring.touches import lead_span
 from crm_extension.refresh_queue import queue_refresh
 
 CHUNK_SIZE = 1000
+TRAINING_JOB = "crm_extension_lead_training"
+TRAINING_TIMEOUT = 3600
+# the latest full rescore: its chunk job ids, chunks not finished, whether another run was asked for meanwhile
+RUN_CHUNKS = "crm_extension:lead_rescore:chunks"
+RUN_REMAINING = "crm_extension:lead_rescore:remaining"
+RESCORE_REQUESTED = "crm_extension:lead_rescore:requested"
+RUN_STATE_SECONDS = 2 * 24 * 3600
 MAX_JOB_SIZE = 25_000  # about 4 s of a worker
 DECIDED_STATUSES = ("Converted", "Do Not Contact")
 
@@ -73,25 +89,44 @@ def rescore_all(as_of: str | None = None) -> list[str]:
 	"""The open Leads as jobs on the long queue, as many as keep every worker of every machine equally busy
 	(``engine.batches``), of at most ``MAX_JOB_SIZE`` Leads. Each job is enqueued as soon as the walk over the
 	Leads has read its names, so the first jobs run while the rest are read. ``as_of``: score as of that time
-	instead of when each job runs. Returns the jobs' ids."""
+	instead of when each job runs. Returns the jobs' ids; none while a run is still going (that run's last
+	chunk queues a full rescore again)."""
+	if rescore_running():
+		_redis().set(_key(RESCORE_REQUESTED), 1, ex=RUN_STATE_SECONDS)
+		return []
 	sizes = batch_sizes(open_lead_count(), len(get_workers(get_queue("long"))), MAX_JOB_SIZE)
+	_redis().set(_key(RUN_CHUNKS), json.dumps([chunk_job_id(n) for n in range(1, len(sizes) + 1)]))
+	_redis().set(_key(RUN_REMAINING), len(sizes), ex=RUN_STATE_SECONDS)
 	ids, last = [], ""
 	for position, size in enumerate(sizes, start=1):
 		# the last job takes every Lead left, opened since the count or not
 		leads = open_leads_after(last, None if position == len(sizes) else size)
 		if not leads:
+			_redis().decrby(_key(RUN_REMAINING), len(sizes) - position + 1)
 			break
 		job = frappe.enqueue(
 			"crm_extension.lead_scoring.jobs.score_chunk",
 			queue="long",
+			job_id=chunk_job_id(position),
+			deduplicate=True,
 			leads=leads,
 			position=position,
 			chunks=len(sizes),
 			as_of=as_of,
 		)
-		ids.append(job.id)
+		ids.append(job.id if job else chunk_job_id(position))
 		last = leads[-1]
 	return ids
+
+
+def chunk_job_id(position: int) -> str:
+	return f"crm_extension_lead_score_chunk::{frappe.local.site}::{position}"
+
+
+def rescore_running() -> bool:
+	"""Whether a chunk of the latest full rescore is still queued or running."""
+	chunk_ids = json.loads(_redis().get(_key(RUN_CHUNKS)) or "[]")
+	return any(is_job_enqueued(job_id) for job_id in chunk_ids)
 
 
 def score_chunk(leads: list[str], position: int = 1, chunks: int = 1, as_of: str | None = None):
@@ -107,6 +142,23 @@ def score_chunk(leads: list[str], position: int = 1, chunks: int = 1, as_of: str
 		title=_("Lead Scoring"),
 		description=_("Scored {0} of {1} chunks").format(position, chunks),
 	)
+	_chunk_done()
+
+
+def _chunk_done():
+	"""The run's last chunk queues the full rescore asked for while the run was going."""
+	if _redis().decr(_key(RUN_REMAINING)) > 0:
+		return
+	if _redis().delete(_key(RESCORE_REQUESTED)):
+		queue_full_rescore()
+
+
+def _redis():
+	return frappe.cache
+
+
+def _key(name: str) -> str:
+	return frappe.cache.make_key(name)
 
 
 def open_lead_chunks(chunk_size: int = CHUNK_SIZE):
@@ -142,7 +194,27 @@ def nightly_rescore():
 
 def weekly_training():
 	if setting(frappe.get_cached_doc(SETTINGS), "weekly_training"):
-		from crm_extension.lead_scoring.training import train
+		queue_training()
 
-		train()
-		rescore_all()
+
+def queue_training() -> str:
+	"""Queue training on the long queue under the site's one training job id (a second request while it is
+	queued or running is a no-op); returns that id."""
+	job_id = f"{TRAINING_JOB}::{frappe.local.site}"
+	frappe.enqueue(
+		"crm_extension.lead_scoring.jobs.train_and_rescore",
+		queue="long",
+		timeout=TRAINING_TIMEOUT,
+		job_id=job_id,
+		deduplicate=True,
+	)
+	return job_id
+
+
+def train_and_rescore() -> dict:
+	"""The training job: train (progress shows in the desk), then rescore every open Lead with the model."""
+	from crm_extension.lead_scoring.training import train
+
+	summary = train(progress=True)
+	queue_full_rescore()
+	return summary

@@ -29,12 +29,17 @@ from crm_extension.lead_scoring.touches import load_touches
 CHUNK_SIZE = 2000
 
 
-def train() -> dict:
-	"""Train on every decided Lead and store the result; returns a summary for the API and the form."""
+def train(progress: bool = False) -> dict:
+	"""Train on every decided Lead and store the result; returns a summary for the API and the form.
+	``progress``: publish how many Leads were read (the training job; the desk shows it)."""
 	settings = frappe.get_single(SETTINGS)
 	features = feature_settings()
 	examples = []
+	total, done = (frappe.db.count("Lead") if progress else 0), 0
 	for chunk in _lead_chunks(features):
+		done += len(chunk)
+		if progress:
+			_publish(done * 90 / max(total, 1), _("Read {0} of {1} Leads").format(done, total))
 		facts = outcome_facts([lead.name for lead in chunk])
 		touches = load_touches([lead.name for lead in chunk if facts[lead.name].status is not None])
 		for lead in chunk:
@@ -43,10 +48,19 @@ def train() -> dict:
 			)
 			if example:
 				examples.append(example)
+	if progress:
+		_publish(90, _("Fitting the model on {0} decided Leads").format(len(examples)))
 	result = train_model(
 		examples, now_datetime(), ModelSettings(min_per_class=int(setting(settings, "min_leads_per_class")))
 	)
-	return _store(result)
+	summary = _store(result)
+	if progress:
+		_publish(100, summary["message"] or _("Model trained"))
+	return summary
+
+
+def _publish(percent: float, description: str):
+	frappe.publish_progress(percent, title=_("Training the Lead Model"), description=description)
 
 
 def outcome_facts(leads: list[str]) -> dict[str, OutcomeFacts]:

@@ -1,0 +1,83 @@
+"""Rescore runs and training carry job ids, so a nightly run, a weekly training and a manual "rescore all"
+never work on the same Leads at once; a worker keeps only the current model."""
+
+from collections import Counter
+from unittest.mock import patch
+
+import frappe
+
+from crm_extension.api import lead_scoring as lead_scoring_api
+from crm_extension.lead_scoring import context, jobs
+from crm_extension.tests.factories import make_lead
+from crm_extension.tests.utils import CommittingTestCase, purge_site_jobs, site_jobs
+
+SETTINGS = "Lead Scoring Settings"
+SCORE_CHUNK = "crm_extension.lead_scoring.jobs.score_chunk"
+
+
+def long_jobs() -> list:
+	return site_jobs("long")
+
+
+def run_as_worker(job):
+	frappe.get_attr(job.kwargs["method"])(**job.kwargs["kwargs"])
+
+
+class TestRescoreRunsDoNotOverlap(CommittingTestCase):
+	def setUp(self):
+		super().setUp()
+		self.leads = [make_lead(status="Lead").name for _ in range(3)]
+		frappe.db.commit()
+		purge_site_jobs()
+		self.addCleanup(purge_site_jobs)
+
+	def test_a_second_rescore_while_a_run_is_queued_queues_nothing_and_follows_the_run(self):
+		first = jobs.rescore_all()
+		chunks = [job for job in long_jobs() if job.kwargs["method"] == SCORE_CHUNK]
+
+		second = jobs.rescore_all()
+
+		self.assertTrue(first)
+		self.assertEqual(second, [])
+		self.assertEqual(
+			len([job for job in long_jobs() if job.kwargs["method"] == SCORE_CHUNK]), len(chunks)
+		)
+		for job in chunks:
+			self.assertIn("crm_extension_lead_score_chunk", job.id)
+
+		# the run ends: its last chunk queues the rescore that was asked for meanwhile
+		for job in chunks:
+			run_as_worker(job)
+		frappe.db.commit()
+		self.assertIn(
+			"crm_extension.lead_scoring.jobs.rescore_all", [job.kwargs["method"] for job in long_jobs()]
+		)
+
+	def test_training_is_queued_once_under_its_job_id_whoever_asks(self):
+		frappe.db.set_single_value(SETTINGS, "weekly_training", 1)
+		frappe.db.commit()
+
+		jobs.weekly_training()
+		answer = lead_scoring_api.train()
+		frappe.db.commit()
+
+		self.assertIn("crm_extension_lead_training", answer["job_id"])
+		training = [job for job in long_jobs() if "training" in job.id]
+		self.assertEqual(len(training), 1)
+
+
+class TestModelCache(CommittingTestCase):
+	def test_a_worker_keeps_only_the_current_model_of_a_site(self):
+		context._models.clear()
+		with (
+			patch("crm_extension.lead_scoring.engine.model.load_model", side_effect=lambda data: object()),
+			patch.object(context, "unsealed", side_effect=lambda text: text.encode()),
+		):
+			old = context.stored_model(frappe._dict(model_data="old", model_version="v1"))
+			new = context.stored_model(frappe._dict(model_data="new", model_version="v2"))
+			again = context.stored_model(frappe._dict(model_data="new", model_version="v2"))
+
+		self.assertIsNot(old, new)
+		self.assertIs(new, again)
+		self.assertEqual(len(context._models), 1)
+		self.assertEqual(Counter(type(value).__name__ for value in context._models.values()).total(), 1)
