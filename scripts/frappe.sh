@@ -16,7 +16,7 @@ source "$repo/scripts/lib/services.sh"
 start_services >&2 || exit 1
 
 if [ "${1:-}" = "--dev-install" ]; then
-	deps=$(python3 -c "import tomllib; print(' '.join(tomllib.load(open('$repo/pyproject.toml', 'rb'))['project']['dependencies']))")
+	deps=$(python3 -c "import tomllib; project = tomllib.load(open('$repo/pyproject.toml', 'rb'))['project']; print(' '.join(project['dependencies'] + project['optional-dependencies']['test']))")
 	# shellcheck disable=SC2086
 	as_bench_user "$bench/env/bin/python" -m pip install --quiet --disable-pip-version-check $deps || exit 1
 	grep -qx crm_extension "$bench/sites/apps.txt" || { printf '\ncrm_extension\n' >>"$bench/sites/apps.txt"; sed -i '/^$/d' "$bench/sites/apps.txt"; }

@@ -25,7 +25,7 @@ prepare_app_source() {
 
 install_python_dependencies() {
 	local deps
-	deps=$("$bench/env/bin/python" -c "import tomllib; print(' '.join(tomllib.load(open('$repo/pyproject.toml', 'rb'))['project']['dependencies']))")
+	deps=$("$bench/env/bin/python" -c "import tomllib; project = tomllib.load(open('$repo/pyproject.toml', 'rb'))['project']; print(' '.join(project['dependencies'] + project['optional-dependencies']['test']))")
 	# shellcheck disable=SC2086
 	as_bench_user "$bench/env/bin/python" -m pip install --quiet --disable-pip-version-check $deps
 }

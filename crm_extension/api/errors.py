@@ -42,3 +42,13 @@ def throw_payload_error(error: PayloadError):
 		EXCEPTIONS_BY_STATUS.get(error.http_status, frappe.ValidationError),
 		title=_("Invalid Request"),
 	)
+
+
+def check_exists(doctype: str, name: str):
+	"""404 with the document named, before a permission check that would pass for an empty or unknown name."""
+	if not name or not frappe.db.exists(doctype, name):
+		frappe.throw(
+			_("{0} {1} does not exist").format(_(doctype), frappe.bold(name)),
+			frappe.DoesNotExistError,
+			title=_("Not Found"),
+		)

@@ -6,6 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, now_datetime, pretty_date
 
+from crm_extension.api.errors import check_exists
 from crm_extension.lead_scoring.context import SETTINGS, load_context, stored_model
 from crm_extension.lead_scoring.engine.features import feature_row
 from crm_extension.lead_scoring.engine.model import explain_lead
@@ -26,6 +27,7 @@ KEPT_POINT_ALIASES = {
 def explain(lead: str) -> dict:
 	"""The lead's score, grade and probability, the rule points behind the score and, when a model is
 	trained, the factors pushing the lead up and down."""
+	check_exists("Lead", lead)
 	frappe.has_permission("Lead", "read", lead, throw=True)
 	values = frappe.db.get_value(
 		"Lead",
@@ -83,6 +85,7 @@ def hot_leads(limit: int = 20) -> list[dict]:
 def trend(lead: str) -> list[dict]:
 	"""The changes that mattered in the lead's score, oldest first: the logged ones, then the latest, which the
 	Lead keeps."""
+	check_exists("Lead", lead)
 	frappe.has_permission("Lead", "read", lead, throw=True)
 	logged = frappe.get_all(
 		"Lead Score Log",
