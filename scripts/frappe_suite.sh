@@ -93,6 +93,10 @@ host_record_counts() {
 }
 
 install_and_migrate_twice() {
+	# What uninstall must give back: every host table's columns and indexes, and the host rows.
+	host_schema_before=$(mktemp /tmp/crm_host_schema.XXXXXX)
+	site_check host_schema >"$host_schema_before" || return 1
+	host_rows_before=$(site_check host_rows)
 	say "install-app $app on $site"
 	frappe_cli --site "$site" install-app "$app" || return 1
 	say "migrate (1 of 2)"
@@ -110,17 +114,37 @@ install_and_migrate_twice() {
 }
 
 uninstall_and_check_leftovers() {
-	local counts_before counts_after leftovers
-	counts_before=$(host_record_counts)
+	local rows_after leftovers schema_after
 	say "uninstall-app $app from $site"
 	frappe_cli --site "$site" uninstall-app "$app" --yes --no-backup || return 1
-	counts_after=$(host_record_counts)
+	rows_after=$(site_check host_rows)
 	leftovers=$(site_check leftovers)
-	echo "host records before uninstall: $counts_before"
-	echo "host records after uninstall:  $counts_after"
+	schema_after=$(mktemp /tmp/crm_host_schema.XXXXXX)
+	site_check host_schema >"$schema_after"
+	echo "host rows before install:  $host_rows_before"
+	echo "host rows after uninstall: $rows_after"
 	echo "app leftovers after uninstall: $leftovers"
-	[ "$counts_before" = "$counts_after" ] || { echo "Uninstall changed host records"; return 1; }
+	# What differs between the two host_schema outputs, per table: columns and indexes added or gone.
+	python3 - "$host_schema_before" "$schema_after" <<'PY'
+import json, sys
+before, after = (json.load(open(path)) for path in sys.argv[1:3])
+differences = []
+for table in sorted(set(before) | set(after)):
+	for kind in ("columns", "indexes"):
+		old, new = before.get(table, {}).get(kind, []), after.get(table, {}).get(kind, [])
+		if old != new:
+			gone, added = [x for x in old if x not in new], [x for x in new if x not in old]
+			differences.append(f"  {table} {kind}: added {added}, gone {gone}" + ("" if gone or added else ", reordered"))
+columns = sum(len(table["columns"]) for table in before.values())
+print(f"host tables before install / after uninstall: {len(before)} / {len(after)} tables, {columns} columns before")
+print("\n".join(differences) or "host tables' column lists and indexes are the same as before install")
+sys.exit(1 if differences else 0)
+PY
+	local schema_differs=$?
+	rm -f "$host_schema_before" "$schema_after"
+	[ "$host_rows_before" = "$rows_after" ] || { echo "Host rows changed between install and uninstall"; return 1; }
 	[ "$leftovers" = "{}" ] || { echo "Uninstall left app records behind"; return 1; }
+	[ "$schema_differs" -eq 0 ] || { echo "Host tables' columns or indexes differ from before install"; return 1; }
 }
 
 run_frappe_suite() {

@@ -10,7 +10,7 @@ from crm_extension.setup.host_indexes import HOST_INDEXES, present_host_indexes
 from crm_extension.setup.install import after_migrate
 from crm_extension.setup.roles import APP_ROLES
 from crm_extension.tests.factories import make_user
-from crm_extension.tests.utils import CRMTestCase
+from crm_extension.tests.utils import CommittingTestCase, CRMTestCase
 
 
 class TestInstall(CRMTestCase):
@@ -123,3 +123,46 @@ class TestMigrateKeepsFieldCustomisations(CRMTestCase):
 			(new_description, "Punkte"),
 		)
 		self.assertEqual(applied_definitions()["Lead.lead_score"]["description"], new_description)
+
+
+TEST_FIELD = {"fieldname": "crm_test_leftover", "label": "CRM Test Leftover", "fieldtype": "Data"}
+
+
+class TestUninstallDropsColumns(CommittingTestCase):
+	"""Deleting a Custom Field leaves its column and data in the host table: uninstall drops them."""
+
+	def columns(self) -> list[str]:
+		return frappe.db.sql_list(
+			"""SELECT COLUMN_NAME FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tabToDo'"""
+		)
+
+	def drop_test_column(self):
+		frappe.db.delete("Custom Field", {"dt": "ToDo", "fieldname": TEST_FIELD["fieldname"]})
+		if TEST_FIELD["fieldname"] in self.columns():
+			frappe.db.sql_ddl(f"ALTER TABLE `tabToDo` DROP COLUMN `{TEST_FIELD['fieldname']}`")
+		frappe.clear_cache(doctype="ToDo")
+
+	def test_uninstall_drops_the_columns_of_the_apps_custom_fields_from_host_tables(self):
+		from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+		from crm_extension.setup import uninstall
+
+		# Adding a column commits (DDL); the cleanup drops it whatever the test finds.
+		self.addCleanup(self.drop_test_column)
+		create_custom_fields({"ToDo": [TEST_FIELD]}, ignore_validate=True)
+		self.assertIn("crm_test_leftover", self.columns())
+
+		with patch.object(uninstall, "custom_field_names", return_value=[("ToDo", "crm_test_leftover")]):
+			uninstall.delete_custom_fields()
+
+		self.assertFalse(frappe.db.exists("Custom Field", {"dt": "ToDo", "fieldname": "crm_test_leftover"}))
+		self.assertNotIn("crm_test_leftover", self.columns(), "the column was left in tabToDo")
+
+	def test_a_column_a_standard_field_of_the_host_names_is_never_dropped(self):
+		from crm_extension.setup import uninstall
+
+		with patch.object(uninstall, "custom_field_names", return_value=[("ToDo", "description")]):
+			uninstall.delete_custom_fields()
+
+		self.assertIn("description", self.columns())

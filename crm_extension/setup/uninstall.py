@@ -1,3 +1,7 @@
+"""What uninstall removes besides the app's own DocTypes (which Frappe drops): its custom fields with
+their columns and data in host tables, its indexes on host tables, its roles, and its record of applied
+field definitions. Frappe's uninstall takes a backup of the site first (unless ``--no-backup``)."""
+
 import frappe
 
 from crm_extension.setup.custom_fields import custom_field_names
@@ -14,10 +18,35 @@ def before_uninstall():
 
 
 def delete_custom_fields():
+	"""Deleting a Custom Field document leaves its column (and every value in it) in the host table on
+	MariaDB: the columns go too, one ALTER per table. A column a field of the DocType still names (a
+	standard field, or another app's custom field of that name) is never dropped."""
+	fieldnames_by_doctype: dict[str, list[str]] = {}
 	for doctype, fieldname in custom_field_names():
-		name = frappe.db.get_value("Custom Field", {"dt": doctype, "fieldname": fieldname})
-		if name:
+		fieldnames_by_doctype.setdefault(doctype, []).append(fieldname)
+	for doctype, fieldnames in fieldnames_by_doctype.items():
+		for name in frappe.get_all(
+			"Custom Field", {"dt": doctype, "fieldname": ("in", fieldnames)}, pluck="name"
+		):
 			frappe.delete_doc("Custom Field", name, ignore_permissions=True, force=True)
+		frappe.clear_cache(doctype=doctype)
+		drop_columns(doctype, fieldnames)
+
+
+def drop_columns(doctype: str, fieldnames: list[str]):
+	still_named = {df.fieldname for df in frappe.get_meta(doctype, cached=False).fields}
+	present = set(
+		frappe.db.sql_list(
+			"""SELECT COLUMN_NAME FROM information_schema.COLUMNS
+			WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s""",
+			f"tab{doctype}",
+		)
+	)
+	columns = [name for name in fieldnames if name in present and name not in still_named]
+	if columns:
+		drops = ", ".join(f"DROP COLUMN `{column}`" for column in columns)
+		frappe.db.sql_ddl(f"ALTER TABLE `tab{doctype}` {drops}")
+		frappe.cache.hdel("table_columns", f"tab{doctype}")
 		frappe.clear_cache(doctype=doctype)
 
 
