@@ -15,16 +15,20 @@ its parties to a set kept for the transaction; one after-commit callback then ei
 A rollback forgets the transaction's parties.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import frappe
 from redis import Redis
+from redis.exceptions import RedisError
 
 BULK_PARTIES = 20
 DRAIN_CHUNK = 1000
 DRAIN_FLAG_SECONDS = 6 * 3600
 _SEPARATOR = "\x1f"
+UNAVAILABLE_REPORT_SECONDS = 900
+_unavailable_reported_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,35 @@ def _forget():
 def _flush():
 	pending = getattr(frappe.local, "crm_refresh_pending", None) or {}
 	frappe.local.crm_refresh_pending = None
-	for kind, parties in pending.items():
-		if frappe.flags.in_import or len(parties) > BULK_PARTIES:
-			mark_dirty(kind, parties)
-		else:
-			for party in sorted(parties):
-				_queue_party(kind, party)
+	try:
+		for kind, parties in pending.items():
+			if frappe.flags.in_import or len(parties) > BULK_PARTIES:
+				mark_dirty(kind, parties)
+			else:
+				for party in sorted(parties):
+					_queue_party(kind, party)
+	except RedisError as error:
+		# The save is committed and stays so; the nightly jobs refresh what was not queued.
+		_report_unavailable(error)
+
+
+def _report_unavailable(error: Exception):
+	"""Once per process per ``UNAVAILABLE_REPORT_SECONDS``, not once per save: Redis being down fails every
+	save's queueing until it is back."""
+	global _unavailable_reported_at
+	now = time.monotonic()
+	if _unavailable_reported_at is not None and now - _unavailable_reported_at < UNAVAILABLE_REPORT_SECONDS:
+		return
+	_unavailable_reported_at = now
+	frappe.logger("crm_extension").error(
+		f"Refresh work could not be queued (Redis: {error}); the nightly jobs will catch it up. "
+		f"Further failures are not logged for {UNAVAILABLE_REPORT_SECONDS} s."
+	)
+
+
+def reset_unavailable_report():
+	global _unavailable_reported_at
+	_unavailable_reported_at = None
 
 
 def _queue_party(kind: str, party: tuple[str, str]):
