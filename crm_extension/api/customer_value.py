@@ -35,6 +35,7 @@ from crm_extension.customer_value.doctype.customer_value_settings.customer_value
 )
 from crm_extension.customer_value.engine.backtest import backtest_purchases
 from crm_extension.customer_value.engine.scoring import PURCHASE_MODEL_FAILED
+from crm_extension.customer_value.engine.tiers import hex_color
 from crm_extension.customer_value.sources import load_invoice_facts, load_purchase_dates
 from crm_extension.setup.roles import CRM_EXTENSION_MANAGER
 
@@ -76,7 +77,8 @@ def profile(customer: str) -> dict:
 		"customer": customer,
 		**values,
 		"recency_days": None if never_purchased else values.recency_days,
-		"tier_color": frappe.db.get_value("Customer Value Tier", values.value_tier, "color")
+		# Drawn into a style attribute: only ever a hex colour (a value stored before validation is dropped).
+		"tier_color": hex_color(frappe.db.get_value("Customer Value Tier", values.value_tier, "color"))
 		if values.value_tier
 		else None,
 		"overdue_amount": latest.get("overdue_amount", 0),

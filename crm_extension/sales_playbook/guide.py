@@ -27,7 +27,7 @@ from crm_extension.sales_playbook.attach import (
 	store_progress,
 )
 from crm_extension.sales_playbook.engine.errors import StepError
-from crm_extension.sales_playbook.engine.progress import DONE, OPEN, SKIPPED, skip_step
+from crm_extension.sales_playbook.engine.progress import DONE, OPEN, SKIPPED, complete_step, skip_step
 from crm_extension.sales_playbook.engine.recommend import (
 	ClosedDeal,
 	Reason,
@@ -298,8 +298,18 @@ def closed_deals() -> list[ClosedDeal]:
 def complete(opportunity: str, step: str, outcome: str | None = None, notes: str | None = None) -> bool:
 	"""Mark ``step`` done and log it; False when it was done already (nothing is written then)."""
 	frappe.db.get_value("Opportunity", opportunity, "name", for_update=True)
-	row = step_row(opportunity, step, ["name", "status", "title", "title_fa", "channel", "role"])
-	if row.status == DONE:
+	row = step_row(
+		opportunity, step, ["name", "step_key", "status", "title", "title_fa", "channel", "role", "mandatory"]
+	)
+	current = engine_step(row)
+	try:
+		result = complete_step([current], current.key, getdate(today()), frappe.session.user)
+	except StepError as error:
+		title = text(row.title, row.title_fa).in_language(user_language())
+		frappe.throw(
+			_(error.template).format(**{**error.params, "step": title}), title=_("Cannot Complete Step")
+		)
+	if not result.changed:
 		return False
 	activity = log_activity(opportunity, row, outcome, notes)
 	frappe.db.set_value(

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_extension.customer_value.engine.tiers import TierRule, assign_tiers, sort_key, tier_cuts, tier_of
+from crm_extension.customer_value.engine.tiers import (
+	TierRule,
+	assign_tiers,
+	hex_color,
+	sort_key,
+	tier_cuts,
+	tier_of,
+)
 
 SHARE_RULES = [
 	TierRule("Platinum", 1, share=0.1),
@@ -167,3 +174,15 @@ def test_tiering_a_chunk_at_a_time_from_the_share_cut_customers_matches_the_posi
 			chunked[key] = tier_of(cuts, values[key], key, key in overdue, demote)
 	assert chunked == tiers_by_position(values, MIXED_RULES, overdue, demote)
 	assert len(looked_up) <= 2  # one customer per share rule, not the population
+
+
+@pytest.mark.parametrize("value", ["#fff", "#FFFA", "#1f77B4", "#1f77b4cc", " #abc "])
+def test_hex_colours_are_kept(value):
+	assert hex_color(value) == value.strip()
+
+
+@pytest.mark.parametrize(
+	"value", [None, "", "red", "#12345", "#ggg", 'red;"><img src=x onerror=alert(1)>', "#fff;color:red"]
+)
+def test_anything_but_a_hex_colour_is_dropped(value):
+	assert hex_color(value) is None

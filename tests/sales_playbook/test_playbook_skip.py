@@ -77,3 +77,13 @@ def test_skipping_an_unknown_step_is_an_error():
 		skip_step(schedule_steps(PLAYBOOK, START), "dance", START)
 
 	assert raised.value.params == {"step": "dance"}
+
+
+def test_completing_a_skipped_step_is_refused_and_names_it():
+	skipped = skip_step(schedule_steps(PLAYBOOK, START), "follow-up", START, "a@example.com")
+
+	with pytest.raises(StepError) as raised:
+		complete_step(skipped.steps, "follow-up", date(2024, 3, 9), "b@example.com")
+
+	assert raised.value.params == {"step": "Step follow-up"}
+	assert "skipped" in raised.value.template

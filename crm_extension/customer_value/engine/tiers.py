@@ -14,11 +14,20 @@ its own, so a population can be tiered a chunk at a time.
 """
 
 import math
+import re
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
+HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+
+def hex_color(value: str | None) -> str | None:
+	"""``value`` when it is a hex colour (#rgb, #rgba, #rrggbb, #rrggbbaa), else None: a tier's colour is
+	drawn into a style attribute, so nothing else is ever passed on."""
+	value = (value or "").strip()
+	return value if HEX_COLOR.fullmatch(value) else None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ the ordered stage list, then by their order in the playbook; steps of a stage ou
   earlier one is open (the steps the gate would ask for before the next move); those of later stages are the
   new playbook's to plan. Done and skipped steps are history and are kept by the switch.
 - Completing a step that is already done changes nothing and says so (``changed`` is False), so a repeated
-  request never logs a second activity.
+  request never logs a second activity. Completing a skipped step is refused (it would log an activity for
+  something the record says was not done).
 - Skipping marks an open optional step skipped (who and when are recorded as for a done step); a step no longer
   open is left as it is (``changed`` False). A mandatory step cannot be skipped: the stage gate relies on it.
 """
@@ -159,6 +160,10 @@ def complete_step(
 	current = steps[index]
 	if current.status == DONE:
 		return Completion(tuple(steps), current, changed=False)
+	if current.status == SKIPPED:
+		raise StepError(
+			N_("{step} was skipped: it cannot be completed as well"), {"step": current.step.title.en}
+		)
 	completed = replace(current, status=DONE, done_on=done_on, done_by=done_by)
 	return Completion((*steps[:index], completed, *steps[index + 1 :]), completed, changed=True)
 

@@ -17,6 +17,17 @@ def report_row(opportunity: str, **filters) -> dict | None:
 	return next((row for row in rows if row["opportunity"] == opportunity), None)
 
 
+def insert_moving_opportunities(count: int):
+	"""Open Opportunities entered today, without a playbook (written in one statement: only their rows matter)."""
+	now, company = frappe.utils.now_datetime(), frappe.get_all("Company", pluck="name", limit=1)[0]
+	fields = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx", "status")
+	fields += ("opportunity_from", "party_name", "company", "transaction_date", "stage_since", "sales_stage")
+	head = (now, now, "Administrator", "Administrator", 0, 0)
+	tail = ("Open", "Lead", "nobody", company, today(), today(), "Prospecting")
+	rows = [(f"CRM-TEST-MOVING-{frappe.generate_hash(length=12)}", *head, *tail) for _ in range(count)]
+	frappe.db.bulk_insert("Opportunity", fields, rows)
+
+
 class TestPlaybookPipeline(CRMTestCase):
 	def setUp(self):
 		reset_caches()
@@ -45,6 +56,25 @@ class TestPlaybookPipeline(CRMTestCase):
 
 		self.assertEqual(report_row(self.opportunity.name)["stalled"], 0)
 		self.assertIsNone(report_row(self.opportunity.name, only_stalled=1))
+
+	def test_only_stalled_is_filtered_before_the_row_limit(self):
+		# The stalled deal is the oldest: 1000 newer deals that are moving fill the report's row limit.
+		frappe.db.set_value(
+			"Opportunity",
+			self.opportunity.name,
+			{"transaction_date": add_days(today(), -60), "stage_since": add_days(today(), -10)},
+		)
+		insert_moving_opportunities(1000)
+
+		self.assertIsNotNone(report_row(self.opportunity.name, only_stalled=1))
+
+	def test_the_stalled_deals_card_opens_the_stalled_deals(self):
+		from crm_extension.api.playbook import stalled_deals_card
+
+		card = stalled_deals_card()
+
+		self.assertEqual(card["route"], ["query-report", "Playbook Pipeline"])
+		self.assertEqual(card["route_options"], {"only_stalled": 1})
 
 	def test_user_sees_only_opportunities_they_may_read(self):
 		outsider = make_user(["Sales User"])

@@ -51,6 +51,23 @@ class TestSkipStep(CRMTestCase):
 			)
 		)
 
+	def test_completing_a_skipped_step_is_refused_with_a_clear_message_and_nothing_is_logged(self):
+		playbook_api.skip_step(self.opportunity.name, self.optional, reason="Buyer wants no email")
+		frappe.set_user(self.sales_user)
+
+		with self.assertRaises(frappe.ValidationError) as raised:
+			playbook_api.complete_step(self.opportunity.name, self.optional, outcome="Completed")
+
+		frappe.set_user("Administrator")
+		self.assertIn("Send the summary", str(raised.exception))
+		self.assertIn("skipped", str(raised.exception))
+		self.assertEqual(frappe.db.get_value("Opportunity Playbook Step", self.optional, "status"), "Skipped")
+		self.assertFalse(
+			frappe.db.exists(
+				"CRM Activity", {"reference_doctype": "Opportunity", "reference_name": self.opportunity.name}
+			)
+		)
+
 	def test_skipping_twice_or_skipping_a_done_step_changes_nothing(self):
 		playbook_api.skip_step(self.opportunity.name, self.optional)
 		playbook_api.skip_step(self.opportunity.name, self.optional)

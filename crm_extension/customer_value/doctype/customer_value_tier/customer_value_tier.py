@@ -2,7 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from crm_extension.customer_value.engine.tiers import TierRule
+from crm_extension.customer_value.engine.tiers import TierRule, hex_color
 
 SHARE_RULE = "Share of Customers"
 THRESHOLD_RULE = "Minimum CLV"
@@ -14,6 +14,14 @@ class CustomerValueTier(Document):
 			frappe.throw(_("The share of customers must be between 0% and 100%"), title=_("Invalid Tier"))
 		if self.rule_type == THRESHOLD_RULE and self.min_clv is None:
 			frappe.throw(_("Set the minimum predicted CLV of this tier"), title=_("Invalid Tier"))
+		if self.color and not hex_color(self.color):
+			frappe.throw(
+				_("The colour must be a hex colour such as #1F77B4, not {0}").format(
+					frappe.utils.escape_html(self.color)
+				),
+				title=_("Invalid Tier"),
+			)
+		self.color = hex_color(self.color)
 		if self.rank is not None and self.rank < 1:
 			frappe.throw(_("The rank must be 1 or more; 1 is the top tier"), title=_("Invalid Tier"))
 		if self.sync_customer_group and frappe.db.get_value(

@@ -18,8 +18,12 @@ crm_extension.customer_value.render = function (frm) {
 
 crm_extension.customer_value.draw = function (wrapper, profile) {
 	const months = profile.purchases_by_month || [];
+	// The server sends only hex colours; checked again here because it lands in a style attribute.
+	const colour = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(profile.tier_color || "")
+		? profile.tier_color
+		: "var(--gray-200)";
 	const tier = profile.value_tier
-		? `<span class="indicator-pill" style="background:${profile.tier_color || "var(--gray-200)"};color:#fff">
+		? `<span class="indicator-pill" style="background:${frappe.utils.escape_html(colour)};color:#fff">
 			${frappe.utils.escape_html(__(profile.value_tier))}</span>`
 		: `<span class="text-muted">${__("Not computed yet")}</span>`;
 	const next_90 = format_number(profile.expected_purchases_90d || 0, null, 1);

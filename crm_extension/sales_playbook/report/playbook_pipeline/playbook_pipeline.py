@@ -1,44 +1,56 @@
 """Open Opportunities the user may read, with their playbook's progress, the next step and whether the deal
 has stalled in its stage (as the guide and the "Stalled Deals" card judge it). One query for the
-Opportunities, one for their open steps."""
+Opportunities, one for their open steps; "only stalled" is a condition of the first query (one more query
+finds the playbook and stage pairs it needs), so the row limit applies to stalled deals only."""
 
 import frappe
 from frappe import _
 
+from crm_extension.activity_log.permissions import match_conditions
 from crm_extension.sales_playbook.attach import CLOSED_STATUSES, STEP_ROW
-from crm_extension.sales_playbook.cards import days_in_stage, stall_of
+from crm_extension.sales_playbook.cards import days_in_stage, stall_of, stalled_condition
+
+ROW_LIMIT = 1000
+FIELDS = (
+	"name",
+	"customer_name",
+	"party_name",
+	"opportunity_owner",
+	"sales_stage",
+	"sales_playbook",
+	"playbook_progress",
+	"stage_since",
+	"transaction_date",
+	"opportunity_amount",
+)
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	rows = pipeline_rows(filters)
-	if filters.only_stalled:
-		rows = [row for row in rows if row["stalled"]]
 	return columns(), rows, None, stage_chart(rows)
 
 
 def pipeline_rows(filters) -> list[dict]:
-	conditions = {"status": ("not in", CLOSED_STATUSES)}
+	if not frappe.has_permission("Opportunity", "read"):
+		return []
+	where, params = ["`tabOpportunity`.status not in %(closed)s"], {"closed": CLOSED_STATUSES}
 	for field in ("sales_playbook", "sales_stage", "opportunity_owner"):
 		if filters.get(field):
-			conditions[field] = filters.get(field)
-	opportunities = frappe.get_list(
-		"Opportunity",
-		filters=conditions,
-		fields=[
-			"name",
-			"customer_name",
-			"party_name",
-			"opportunity_owner",
-			"sales_stage",
-			"sales_playbook",
-			"playbook_progress",
-			"stage_since",
-			"transaction_date",
-			"opportunity_amount",
-		],
-		order_by="transaction_date desc",
-		limit_page_length=1000,
+			where.append(f"`tabOpportunity`.{field} = %({field})s")
+			params[field] = filters.get(field)
+	if permitted := match_conditions("Opportunity"):  # user permissions, "if owner", permission hooks
+		where.append(permitted)
+	if filters.only_stalled:
+		stalled = stalled_condition(" and ".join(where), params)
+		if not stalled:
+			return []
+		where.append(stalled)
+	opportunities = frappe.db.sql(
+		f"""select {", ".join(FIELDS)} from `tabOpportunity` where {" and ".join(where)}
+		order by transaction_date desc, name desc limit {ROW_LIMIT}""",
+		params,
+		as_dict=True,
 	)
 	next_steps = first_open_steps([opportunity.name for opportunity in opportunities])
 	return [_row(opportunity, next_steps.get(opportunity.name)) for opportunity in opportunities]
