@@ -87,6 +87,24 @@ CUSTOMER_FIELDS = [
 		"fieldtype": "HTML",
 		"insert_after": "customer_value_chart_section",
 	},
+	# A tier that names a Customer Group moves its customers there (customer_groups.py): the customer's own
+	# group and the one the app chose, so it can go back. Hidden, written by the app only.
+	_computed(
+		"crm_original_customer_group",
+		"Own Customer Group",
+		"Link",
+		"customer_value_chart",
+		options="Customer Group",
+		hidden=1,
+	),
+	_computed(
+		"crm_synced_customer_group",
+		"Customer Group Set by Value Tier",
+		"Link",
+		"crm_original_customer_group",
+		options="Customer Group",
+		hidden=1,
+	),
 ]
 
 CUSTOM_FIELDS = {"Customer": CUSTOMER_FIELDS}

@@ -12,9 +12,10 @@ its Customer Value Snapshot rows (``snapshot_store``), not in Python.
 4. Tier: find the customers at the tier share cuts, then place each staged row in its tier.
 5. Copy the values to the Customer by one UPDATE … JOIN, only when ``as_of`` is today and the company is
    the one in Customer Value Settings (replaying the past, or scoring another company, writes history,
-   not the Customer's current view); move customers whose tier names a Customer Group to it (also
-   set-based; the Customer's ``modified`` is kept, as these are computed values, not edits); record the
-   run's model and counts on Customer Value Settings.
+   not the Customer's current view; the Customer's ``modified`` is kept, as these are computed values);
+   move customers whose tier names a Customer Group to it and those who left such a tier back to their
+   own group (``customer_groups``: set-based, with ``modified`` and a Version per move); record the run's
+   model and counts on Customer Value Settings.
 
 One recompute runs at a time per site (a database named lock, so it holds across workers and hosts); a
 second one started meanwhile waits a few seconds, then is refused. All writes run inside one savepoint:
@@ -36,6 +37,7 @@ from frappe.utils import getdate, now_datetime, nowdate
 
 from crm_extension.api.errors import RetryLaterError
 from crm_extension.bulk_sql import insert_rows
+from crm_extension.customer_value.customer_groups import sync_customer_groups
 from crm_extension.customer_value.doctype.customer_value_settings.customer_value_settings import (
 	get_settings,
 	settings_company,
@@ -422,18 +424,7 @@ def _update_customers(recompute_id: str):
 
 
 def _sync_customer_groups(recompute_id: str):
-	"""Customers in a tier that names a Customer Group move to it; other customers keep their group."""
-	frappe.db.sql(
-		"""
-		UPDATE `tabCustomer` customer
-		JOIN `tabCustomer Value Snapshot` snapshot ON snapshot.customer = customer.name
-		JOIN `tabCustomer Value Tier` tier ON tier.name = snapshot.value_tier
-		SET customer.customer_group = tier.sync_customer_group
-		WHERE snapshot.recompute_id = %(recompute_id)s AND IFNULL(tier.sync_customer_group, '') != ''
-			AND customer.customer_group != tier.sync_customer_group
-		""",
-		{"recompute_id": recompute_id},
-	)
+	sync_customer_groups(recompute_id)
 
 
 def _record_run(run: RecomputeRun):

@@ -1,9 +1,11 @@
-"""What uninstall removes besides the app's own DocTypes (which Frappe drops): its custom fields with
-their columns and data in host tables, its indexes on host tables, its roles, and its record of applied
-field definitions. Frappe's uninstall takes a backup of the site first (unless ``--no-backup``)."""
+"""What uninstall undoes besides the app's own DocTypes (which Frappe drops): customers it moved into a
+tier's Customer Group go back to their own group; its custom fields go with their columns and data in host
+tables, and its indexes on host tables, its roles and its record of applied field definitions. Frappe's
+uninstall takes a backup of the site first (unless ``--no-backup``)."""
 
 import frappe
 
+from crm_extension.customer_value.customer_groups import SYNCED, restore_customer_groups
 from crm_extension.setup.custom_fields import custom_field_names
 from crm_extension.setup.field_sync import delete_applied_definitions
 from crm_extension.setup.host_indexes import drop_host_indexes
@@ -11,10 +13,18 @@ from crm_extension.setup.roles import APP_ROLES
 
 
 def before_uninstall():
+	restore_host_data()
 	delete_custom_fields()
 	drop_host_indexes()
 	delete_roles()
 	delete_applied_definitions()
+
+
+def restore_host_data():
+	"""What the app changed in host rows goes back while its columns still say how: customers a value tier
+	moved into its Customer Group return to their own group (with ``modified`` and a Version each)."""
+	if frappe.db.has_column("Customer", SYNCED):
+		restore_customer_groups()
 
 
 def delete_custom_fields():

@@ -2,6 +2,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from crm_extension.customer_value.customer_groups import restore_customer_groups
 from crm_extension.customer_value.engine.tiers import TierRule, hex_color
 
 SHARE_RULE = "Share of Customers"
@@ -33,6 +34,20 @@ class CustomerValueTier(Document):
 				),
 				title=_("Invalid Tier"),
 			)
+
+	def on_update(self):
+		"""A tier that stops naming a Customer Group (or names another) gives its customers back."""
+		previous = self.get_doc_before_save()
+		if (
+			previous
+			and previous.sync_customer_group
+			and previous.sync_customer_group != self.sync_customer_group
+		):
+			restore_customer_groups(self.name, previous.sync_customer_group)
+
+	def on_trash(self):
+		if self.sync_customer_group:
+			restore_customer_groups(self.name, self.sync_customer_group)
 
 
 def tier_rule(tier: dict) -> TierRule:
