@@ -84,6 +84,7 @@ scheduler_events = {
 		"crm_extension.activity_log.refresh.nightly_refresh",
 		"crm_extension.customer_value.recompute.nightly_recompute",
 		"crm_extension.lead_scoring.jobs.nightly_rescore",
+		"crm_extension.sales_playbook.guide.refresh_win_rates",
 	],
 	"weekly_long": ["crm_extension.lead_scoring.jobs.weekly_training"],
 }

@@ -17,6 +17,7 @@ from crm_extension.api.errors import throw_payload_error
 from crm_extension.lead_scoring.jobs import queue_for_reference
 
 API_SOURCE = "API"
+MAX_TIMELINE_START = 10_000
 
 
 @frappe.whitelist(methods=["POST"])
@@ -94,6 +95,9 @@ def timeline(
 	check_exists(reference_doctype, reference_name)
 	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
 	start = max(int(start or 0), 0)
+	if start > MAX_TIMELINE_START:
+		# each source is read up to start + page_length rows: an unbounded offset is an unbounded read
+		frappe.throw(_("start must be at most {0}").format(MAX_TIMELINE_START), title=_("Invalid Request"))
 	page_length = min(max(int(page_length or 20), 1), MAX_PAGE_LENGTH)
 	return get_feed(reference_doctype, reference_name, start, page_length, channel or None)
 

@@ -86,7 +86,7 @@ _INVOICE_FACTS = f"""
 	JOIN `tabSales Invoice Item` sii ON sii.parent = si.name AND sii.parenttype = 'Sales Invoice'
 	LEFT JOIN `tabItem` item ON item.name = sii.item_code
 	WHERE si.docstatus = 1 AND si.company = %(company)s AND si.posting_date <= %(as_of)s
-		AND si.customer IN %(customers)s
+		AND si.posting_date >= %(since)s AND si.customer IN %(customers)s
 	GROUP BY si.customer, si.name
 """
 
@@ -114,12 +114,16 @@ _PAYMENTS = """
 """
 
 
-def load_invoice_facts(customers: Sequence[str], company: str, as_of: date) -> dict[str, list[InvoiceFact]]:
-	"""``InvoiceFact(posting_date, revenue, margin)`` per submitted invoice, per customer (see module doc)."""
+def load_invoice_facts(
+	customers: Sequence[str], company: str, as_of: date, since: date | None = None
+) -> dict[str, list[InvoiceFact]]:
+	"""``InvoiceFact(posting_date, revenue, margin)`` per submitted invoice, per customer (see module doc),
+	posted on or before ``as_of`` and, when given, on or after ``since``."""
 	facts: dict[str, list[InvoiceFact]] = defaultdict(list)
 	if not customers:
 		return facts
-	rows = frappe.db.sql(_INVOICE_FACTS, _params(customers, company, as_of), as_list=True)
+	params = {**_params(customers, company, as_of), "since": since or date.min}
+	rows = frappe.db.sql(_INVOICE_FACTS, params, as_list=True)
 	for customer, posting_date, revenue, margin in rows:
 		facts[customer].append(InvoiceFact(posting_date, float(revenue or 0), float(margin or 0)))
 	return facts

@@ -5,7 +5,8 @@ Texts come in the user's language (``frappe.local.lang``), English when there is
 
 **Learning.** Win rates come from closed Opportunities (Converted = won, Lost = lost): their persona, playbook,
 done steps, and the closing technique of the last done step that suggests one (the technique used to close).
-One query reads them; the result is kept for the request and in the Redis cache for ``WIN_RATES_TTL`` seconds.
+A daily job (``refresh_win_rates``) reads them in one query and stores the learned counts as data; a guide
+reads only that, kept for the request and in the Redis cache for ``WIN_RATES_TTL`` seconds.
 
 **Completing a step** locks the Opportunity row, so two requests for the same step log one CRM Activity: the
 second finds the step done and only answers with the guide. The step's To Dos are closed.
@@ -13,6 +14,8 @@ second finds the step done and only answers with the guide. The step's To Dos ar
 **Skipping a step** (an optional one: ``engine.progress.skip_step``) locks the same way and is as harmless to
 repeat; the step's To Dos are cancelled and the reason, if any, is left as a comment on the Opportunity.
 """
+
+import json
 
 import frappe
 from frappe import _
@@ -36,6 +39,7 @@ from crm_extension.sales_playbook.engine.recommend import (
 	recommend,
 )
 from crm_extension.sales_playbook.engine.state import OpportunityState
+from crm_extension.sales_playbook.engine.win_rate_data import win_rates_from_data, win_rates_to_data
 from crm_extension.sales_playbook.store import (
 	get_candidate,
 	get_knowledge,
@@ -47,6 +51,8 @@ from crm_extension.sales_playbook.store import (
 
 WIN_RATES_KEY = "crm_extension:playbook_win_rates"
 WIN_RATES_TTL = 600
+WIN_RATES_GLOBAL = "crm_extension_playbook_win_rates"  # the learned win rates, JSON (a global default)
+WIN_RATES_JOB = "crm_extension_playbook_win_rates"
 RECENT_FEED_ITEMS = 20
 WON, LOST = "Converted", "Lost"
 
@@ -226,19 +232,43 @@ def reason_text(reason: Reason, knowledge) -> str:
 
 
 def win_rates() -> WinRates:
+	"""The learned win rates as the last refresh stored them; a guide never reads the closed deals."""
 	cached = getattr(frappe.local, "crm_playbook_win_rates", None)
 	if cached is None:
 		cached = frappe.cache().get_value(WIN_RATES_KEY)
 		if cached is None:
-			cached = learn_win_rates(closed_deals())
+			cached = stored_win_rates()
 			frappe.cache().set_value(WIN_RATES_KEY, cached, expires_in_sec=WIN_RATES_TTL)
 		frappe.local.crm_playbook_win_rates = cached
 	return cached
 
 
-def clear_win_rates():
+def stored_win_rates() -> WinRates:
+	"""What ``refresh_win_rates`` stored; before its first run, no history (and a refresh is queued)."""
+	data = frappe.db.get_global(WIN_RATES_GLOBAL)
+	if not data:
+		frappe.enqueue(
+			"crm_extension.sales_playbook.guide.refresh_win_rates",
+			queue="long",
+			job_id=f"{WIN_RATES_JOB}::{frappe.local.site}",
+			deduplicate=True,
+		)
+		return WinRates()
+	return win_rates_from_data(json.loads(data))
+
+
+def refresh_win_rates():
+	"""Learn the win rates from every closed Opportunity and store them (the daily job)."""
+	rates = learn_win_rates(closed_deals())
+	frappe.db.set_global(WIN_RATES_GLOBAL, json.dumps(win_rates_to_data(rates)))
 	frappe.cache().delete_value(WIN_RATES_KEY)
-	frappe.local.crm_playbook_win_rates = None
+	frappe.local.crm_playbook_win_rates = rates
+	return rates
+
+
+def clear_win_rates():
+	"""Relearn the win rates now (after deals were closed in a script or a test)."""
+	refresh_win_rates()
 
 
 def closed_deals() -> list[ClosedDeal]:

@@ -1,12 +1,12 @@
 frappe.ui.form.on("Lead Scoring Settings", {
 	refresh(frm) {
 		frm.add_custom_button(__("Train Model Now"), () => {
-			frappe
-				.xcall("crm_extension.api.lead_scoring.train", {}, "POST")
-				.then((summary) => {
-					frappe.msgprint(summary.message || __("Model trained"));
-					frm.reload_doc();
-				});
+			// Training runs on the long queue; the job's progress shows in the desk's progress bar, and the
+			// form reloads when it reaches 100 %.
+			frappe.xcall("crm_extension.api.lead_scoring.train", {}, "POST").then(() => {
+				frappe.show_progress(__("Training the Lead Model"), 0, 100, __("Queued"), true);
+				follow_training(frm);
+			});
 		});
 		frm.add_custom_button(__("Rescore All Leads"), () => {
 			frappe
@@ -16,6 +16,17 @@ frappe.ui.form.on("Lead Scoring Settings", {
 		render_quality(frm);
 	},
 });
+
+function follow_training(frm) {
+	const on_progress = (data) => {
+		if (data.title !== __("Training the Lead Model") || flt(data.percent) < 100) return;
+		frappe.realtime.off("progress", on_progress);
+		frappe.hide_progress();
+		frappe.show_alert({ message: data.description || __("Model trained"), indicator: "green" });
+		frm.reload_doc();
+	};
+	frappe.realtime.on("progress", on_progress);
+}
 
 function render_quality(frm) {
 	const wrapper = frm.get_field("quality_html").$wrapper.empty();
