@@ -83,6 +83,7 @@ scheduler_events = {
 	"daily_long": [
 		"crm_extension.activity_log.refresh.nightly_refresh",
 		"crm_extension.customer_value.recompute.nightly_recompute",
+		"crm_extension.customer_value.retention.prune_snapshots",
 		"crm_extension.lead_scoring.jobs.nightly_rescore",
 		"crm_extension.sales_playbook.guide.refresh_win_rates",
 	],

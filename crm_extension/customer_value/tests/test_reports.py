@@ -62,6 +62,18 @@ class TestCustomerValueReports(CRMTestCase):
 		)
 		self.assertEqual(sum(row["total"] for row in rows), scored_today)
 
+	def test_tier_movement_from_a_date_thinned_out_by_retention_reads_the_snapshot_kept_before_it(self):
+		recompute(as_of=days_ago(130), customers=[self.loyal, self.slipping])
+
+		_columns, rows, message = customer_tier_movement.execute(
+			{"from_date": days_ago(125), "to_date": days_ago(0)}
+		)
+
+		not_scored = next(row for row in rows if row["from_tier"] == "Not Scored")
+		scored_before = sum(row["total"] for row in rows) - not_scored["total"]
+		self.assertGreaterEqual(scored_before, 2)
+		self.assertIn(str(frappe.utils.getdate(days_ago(130))), message)
+
 	def test_tier_distribution_has_one_row_per_tier(self):
 		rows = customer_tier_distribution.execute({})[1]
 

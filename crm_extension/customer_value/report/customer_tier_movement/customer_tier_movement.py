@@ -1,7 +1,8 @@
 """Tier migration matrix between two snapshot dates: how many customers moved from each tier (rows, on
 the earlier date) to each tier (columns, on the later date). Customers without a snapshot on the earlier
 date count as "Not Scored". Without dates, the two latest snapshot dates of the company are compared.
-Only snapshots of customers the user may read are counted."""
+Only snapshots of customers the user may read are counted. Older snapshots are thinned out to month-ends
+by the retention policy, so a date is read as of the latest snapshot date on or before it."""
 
 import frappe
 from frappe import _
@@ -22,9 +23,17 @@ def execute(filters: dict | None = None):
 	tiers = frappe.get_all("Customer Value Tier", order_by="`rank` asc", pluck="name")
 	if not (from_date and to_date):
 		return get_columns(tiers), [], _("At least two recomputes are needed to compare tiers")
-	before = tiers_on(company, from_date)
-	after = tiers_on(company, to_date)
-	return get_columns(tiers), get_rows(tiers, before, after)
+	# Snapshots before the daily retention window are kept for month-ends only (customer_value.retention):
+	# a date without snapshots is read as of the latest snapshot date on or before it.
+	from_kept, to_kept = kept_date(company, from_date), kept_date(company, to_date)
+	before = tiers_on(company, from_kept)
+	after = tiers_on(company, to_kept)
+	message = None
+	if (from_kept, to_kept) != (from_date, to_date) and from_kept and to_kept:
+		message = _("Compared the snapshots of {0} and {1}, the latest kept on or before each date").format(
+			from_kept, to_kept
+		)
+	return get_columns(tiers), get_rows(tiers, before, after), message
 
 
 def snapshot_dates(filters, company: str) -> tuple:
@@ -43,6 +52,15 @@ def snapshot_dates(filters, company: str) -> tuple:
 		pluck="as_of",
 	)
 	return (latest[1], latest[0]) if len(latest) == 2 else (None, None)
+
+
+def kept_date(company: str, as_of):
+	"""The latest snapshot date of the company on or before ``as_of`` (``as_of`` itself when it has one)."""
+	latest = frappe.db.sql(
+		"""SELECT MAX(as_of) FROM `tabCustomer Value Snapshot` WHERE company = %s AND as_of <= %s""",
+		(company, as_of),
+	)[0][0]
+	return getdate(latest) if latest else as_of
 
 
 def tiers_on(company: str, as_of) -> dict[str, str]:
