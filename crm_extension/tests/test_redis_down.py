@@ -56,7 +56,9 @@ class TestRedisDown(CommittingTestCase):
 			frappe.db.commit()
 
 		self.assertTrue(frappe.db.exists("CRM Activity", activity))
-		self.assertEqual(frappe.db.get_value("Lead", lead.name, "company_name"), "Saved while Redis was down 2")
+		self.assertEqual(
+			frappe.db.get_value("Lead", lead.name, "company_name"), "Saved while Redis was down 2"
+		)
 		self.assertEqual(len(logged.records), 1, [record.getMessage() for record in logged.records])
 		self.assertIn("could not be queued", logged.records[0].getMessage())
 
