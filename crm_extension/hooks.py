@@ -23,6 +23,7 @@ doctype_js = {
 	"Lead": ["public/js/activity_log/party_form.js", "public/js/lead_scoring/lead_form.js"],
 	"Customer": ["public/js/activity_log/party_form.js", "public/js/customer_value/customer_form.js"],
 	"Contact": "public/js/activity_log/party_form.js",
+	"Prospect": "public/js/activity_log/party_form.js",
 	"Opportunity": [
 		"public/js/activity_log/party_form.js",
 		"public/js/sales_playbook/opportunity_form.js",

@@ -34,4 +34,5 @@ CUSTOM_FIELDS = {
 	"Customer": [{**PREFERRED_CHANNEL, "insert_after": "customer_group"}, *_timeline_tab("portal_users")],
 	"Contact": [{**PREFERRED_CHANNEL, "insert_after": "mobile_no"}, *_timeline_tab("unsubscribed")],
 	"Opportunity": _timeline_tab("notes"),
+	"Prospect": _timeline_tab("notes"),
 }

@@ -20,7 +20,9 @@ from crm_extension.activity_log.engine.feed import (
 	COMMUNICATION_MEDIUM_CHANNELS,
 	EVENT_CATEGORY_CHANNELS,
 	MEETING_CHANNEL,
+	add_row_target,
 	channel_for_record,
+	clip_summary,
 	normalise_host_item,
 )
 from crm_extension.activity_log.links import References, related_references
@@ -367,6 +369,12 @@ def _customer_parties(query: FeedQuery, table: str) -> str | None:
 	return f"{table}.customer in {query.param(customers)}" if customers else None
 
 
+def _sales_order_parties(query: FeedQuery, table: str) -> str | None:
+	"""The party's Sales Orders: its Customers' and those made from its Quotations (links.py)."""
+	orders = query.refs.get("Sales Order")
+	return f"{table}.name in {query.param(orders)}" if orders else None
+
+
 BRANCHES = (
 	_crm_activity,
 	_communication,
@@ -376,7 +384,7 @@ BRANCHES = (
 	_comment,
 	_crm_note,
 	_sales_document("Quotation", _quotation_parties),
-	_sales_document("Sales Order", _customer_parties),
+	_sales_document("Sales Order", _sales_order_parties),
 	_sales_document("Sales Invoice", _customer_parties),
 )
 
@@ -393,5 +401,6 @@ def _present(rows: list[dict]) -> list[dict]:
 	"""Host rows carry their own vocabulary (medium, call type, status); give every row the feed's."""
 	for row in rows:
 		normalise_host_item(row)
-		row["summary"] = strip_html(row["summary"] or "").strip()[:280] or None
+		add_row_target(row)
+		row["summary"] = clip_summary(strip_html(row["summary"] or ""))
 	return rows

@@ -1,8 +1,10 @@
 """Which host documents belong to a party's history.
 
 A Lead's history includes its Opportunities, Quotations and Contacts and the Customer it became; a
-Customer's includes its Contacts, Opportunities, Quotations and the Lead it was converted from; a
-Prospect's includes its Leads. Each step is one query over a set of names, never one per record.
+Customer's includes its Contacts, Opportunities, Quotations, Sales Orders and the Lead it was converted from;
+a Prospect's includes its Leads; an Opportunity's its Quotations. Sales Orders made from any of those
+Quotations belong too, so an activity logged against a Sales Order or a Quotation shows on the party's
+timeline. Each step is one query over a set of names, never one per record.
 """
 
 from collections import defaultdict
@@ -27,7 +29,17 @@ def related_references(doctype: str, name: str) -> References:
 		_add_contacts(refs, ("Lead", "Customer"))
 	if doctype == "Opportunity":
 		_add_opportunity_documents(refs, {name})
+	_add_sales_orders(refs)
 	return {dt: names for dt, names in refs.items() if names}
+
+
+def _add_sales_orders(refs: References):
+	if refs["Customer"]:
+		refs["Sales Order"].update(_names("Sales Order", "name", {"customer": ("in", refs["Customer"])}))
+	if refs["Quotation"]:
+		refs["Sales Order"].update(
+			_names("Sales Order Item", "parent", {"prevdoc_docname": ("in", refs["Quotation"])})
+		)
 
 
 def _add_prospect_leads(refs: References, prospects: set[str]):

@@ -5,6 +5,7 @@ from frappe import _
 from frappe.utils import getdate, now_datetime
 
 from crm_extension.activity_log.doctype.crm_activity.crm_activity import find_by_external_id, insert_once
+from crm_extension.activity_log.engine.feed import OUTBOUND
 from crm_extension.activity_log.engine.payload import (
 	REFERENCE_DOCTYPES,
 	PayloadError,
@@ -100,6 +101,29 @@ def timeline(
 		frappe.throw(_("start must be at most {0}").format(MAX_TIMELINE_START), title=_("Invalid Request"))
 	page_length = min(max(int(page_length or 20), 1), MAX_PAGE_LENGTH)
 	return get_feed(reference_doctype, reference_name, start, page_length, channel or None)
+
+
+@frappe.whitelist(methods=["GET", "POST"])
+def log_defaults(reference_doctype: str, reference_name: str) -> dict:
+	"""What the "Log Activity" dialog starts from: the party's preferred channel (an Opportunity's is its
+	party's), Outbound, now."""
+	if reference_doctype not in FEED_PARTY_DOCTYPES:
+		frappe.throw(
+			_("Activities are logged against {0}").format(", ".join(_(dt) for dt in FEED_PARTY_DOCTYPES))
+		)
+	check_exists(reference_doctype, reference_name)
+	frappe.has_permission(reference_doctype, "read", reference_name, throw=True)
+	return {"channel": preferred_channel(reference_doctype, reference_name), "direction": OUTBOUND}
+
+
+def preferred_channel(doctype: str, name: str) -> str | None:
+	if doctype == "Opportunity":
+		party = frappe.db.get_value("Opportunity", name, ["opportunity_from", "party_name"])
+		doctype, name = party or (None, None)
+	if not doctype or not name or not frappe.get_meta(doctype).has_field("preferred_channel"):
+		return None
+	channel = frappe.db.get_value(doctype, name, "preferred_channel")
+	return channel if channel and not frappe.get_cached_value("CRM Channel", channel, "disabled") else None
 
 
 def parse_follow_up_date(value: str | None):

@@ -10,54 +10,146 @@ from crm_extension.lead_scoring.context import setting
 from crm_extension.lead_scoring.scoring import score_leads
 
 BROWSER_USER = "crm-browser-check@crm-extension.test"
+SALES_USER = "crm-browser-sales@crm-extension.test"  # the Sales User role alone
+PERSIAN_USER = "crm-browser-fa@crm-extension.test"  # the check's roles, in Persian (right to left)
+MANAGER_ROLES = ("Sales Manager", "Sales User", "CRM Extension Manager", "System Manager")
+USERS = {
+	BROWSER_USER: ("Browser", MANAGER_ROLES, None),
+	SALES_USER: ("Sally Sales", ("Sales User",), None),
+	PERSIAN_USER: ("Parisa", MANAGER_ROLES, "fa"),
+}
 
 
 def prepare():
-	"""A desk user with a fresh password and a Lead with some activity; prints what the check needs."""
+	"""Desk users with a fresh password and a Lead with a varied history; prints what the check needs."""
 	password = frappe.generate_hash(length=16)
-	if not frappe.db.exists("User", BROWSER_USER):
-		user = frappe.get_doc(
-			{"doctype": "User", "email": BROWSER_USER, "first_name": "Browser", "send_welcome_email": 0}
-		)
-		user.append_roles("Sales Manager", "Sales User", "CRM Extension Manager", "System Manager")
-		user.insert(ignore_permissions=True)
-	user = frappe.get_doc("User", BROWSER_USER)
-	user.new_password = password
-	user.save(ignore_permissions=True)
+	for email, (first_name, roles, language) in USERS.items():
+		make_user(email, first_name, roles, language, password)
 	lead = frappe.get_doc(
 		{"doctype": "Lead", "lead_name": "Browser Check Lead", "email_id": "browser-check@example.com"}
 	).insert(ignore_permissions=True)
-	for channel, direction, subject in (
-		("WhatsApp", "Outbound", "Sent the catalogue"),
-		("WhatsApp", "Inbound", "Asked for a price <b>now</b>"),
-		("Phone", "Outbound", "Follow-up call"),
-	):
-		frappe.get_doc(
-			{
-				"doctype": "CRM Activity",
-				"channel": channel,
-				"direction": direction,
-				"subject": subject,
-				"reference_doctype": "Lead",
-				"reference_name": lead.name,
-			}
-		).insert(ignore_permissions=True)
 	make_scoring_rules()
 	train_lead_model()
-	score_leads([lead.name])
 	customer = make_customer_value_data()
+	make_timeline(lead.name)
+	score_leads([lead.name])
 	opportunity = make_playbook_opportunity(lead.name)
 	frappe.db.commit()
 	print(
 		json.dumps(
 			{
 				"user": BROWSER_USER,
+				"sales_user": SALES_USER,
+				"fa_user": PERSIAN_USER,
 				"password": password,
 				"lead": lead.name,
 				"customer": customer,
 				"opportunity": opportunity,
 			}
 		)
+	)
+
+
+def make_user(email: str, first_name: str, roles: tuple[str, ...], language: str | None, password: str):
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": first_name, "send_welcome_email": 0}
+		)
+		user.append_roles(*roles)
+		user.insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	user.language = language
+	user.new_password = password
+	user.save(ignore_permissions=True)
+
+
+LONG_DETAILS = (
+	"Went through the whole proposal line by line: they want the annual plan with two extra seats, a "
+	"discount for paying upfront, and onboarding in the first week of next month. Their finance team "
+	"needs the quotation in rials and in euros, and procurement asks for our company registration "
+	"papers. Next step: send the revised quotation by Thursday and call the CFO on Saturday morning."
+)
+# (channel, direction, outcome, subject, details, hours ago): one item of every channel type, long text and
+# Persian text, spread over today, yesterday, last week and last year.
+TIMELINE_ACTIVITIES = (
+	("WhatsApp", "Inbound", "Replied", "Asked for a price <b>now</b>", "Can you send the price list?", 1),
+	("Phone", "Outbound", "Completed", "Follow-up call", LONG_DETAILS, 3),
+	("WhatsApp", "Outbound", None, "Sent the catalogue", None, 26),
+	("Email", "Inbound", "Interested", "Re: proposal for the annual plan", None, 30),
+	("Telegram", "Inbound", None, "درخواست پیش‌فاکتور", "سلام، لطفاً پیش‌فاکتور را برای دو کاربر بفرستید.", 50),
+	("Meeting", "Outbound", "Meeting Held", "Demo at their office", "Showed the mobile app", 80),
+	("Site Visit", "Outbound", "Completed", "Visited the Tehran branch", None, 150),
+	("Website", "Inbound", None, "Filled in the contact form", "Browser check from the phone", 200),
+	("Social Media", "Inbound", None, "Commented on our post", None, 400),
+	("SMS", "Outbound", "No Response", "Reminder of the demo", None, 700),
+	("Letter", "Outbound", None, "Posted the signed contract", None, 24 * 400),
+)
+
+
+def make_timeline(lead: str):
+	"""The Lead's timeline: an activity of every channel type, a task, a note, a quotation and an activity
+	logged against that quotation."""
+	from frappe.utils import add_to_date, now_datetime
+
+	def activity(reference_doctype, reference_name, channel, direction, outcome, subject, details, hours):
+		frappe.get_doc(
+			{
+				"doctype": "CRM Activity",
+				"channel": channel,
+				"direction": direction,
+				"outcome": outcome,
+				"subject": subject,
+				"details": details,
+				"activity_at": add_to_date(now_datetime(), hours=-hours),
+				"reference_doctype": reference_doctype,
+				"reference_name": reference_name,
+			}
+		).insert(ignore_permissions=True)
+
+	for row in TIMELINE_ACTIVITIES:
+		activity("Lead", lead, *row)
+	frappe.get_doc(
+		{
+			"doctype": "ToDo",
+			"description": "Call back about the upfront discount",
+			"reference_type": "Lead",
+			"reference_name": lead,
+			"allocated_to": BROWSER_USER,
+		}
+	).insert(ignore_permissions=True)
+	frappe.get_doc(
+		{
+			"doctype": "Comment",
+			"comment_type": "Comment",
+			"reference_doctype": "Lead",
+			"reference_name": lead,
+			"content": "<p>Prefers calls after 10am; the CFO decides.</p>",
+			"comment_email": BROWSER_USER,
+		}
+	).insert(ignore_permissions=True)
+	quotation = make_quotation(lead)
+	activity("Quotation", quotation, "Email", "Outbound", None, "Sent the quotation", None, 5)
+	# What the queued job would do after these activities: the Log Activity dialog starts from it.
+	from crm_extension.activity_log.refresh import refresh_preferred_channel
+
+	refresh_preferred_channel("Lead", lead)
+
+
+def make_quotation(lead: str) -> str:
+	from crm_extension.tests.factories import default_company
+
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Quotation",
+				"quotation_to": "Lead",
+				"party_name": lead,
+				"company": default_company(),
+				"items": [{"item_code": VALUE_ITEM, "qty": 2, "rate": 120}],
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
 	)
 
 
@@ -336,7 +428,34 @@ def make_playbook_opportunity(lead: str) -> str:
 	)
 	frappe.db.set_value("Opportunity", main.name, "stage_since", add_days(today(), -30))
 	clear_win_rates()
+	age_playbook_history(lead)
 	return main.name
+
+
+def age_playbook_history(lead: str, days: int = 12):
+	"""The playbook's steps were done and its tasks made weeks ago, not in the minute before the check: the
+	Lead's timeline opens on its own varied history (make_timeline), the playbook's further down."""
+	from frappe.utils import add_days, now_datetime
+
+	then = add_days(now_datetime(), -days)
+	opportunities = frappe.get_all(
+		"Opportunity", {"opportunity_from": "Lead", "party_name": lead}, pluck="name"
+	) or [""]
+	frappe.db.set_value(
+		"CRM Activity",
+		{"reference_doctype": "Opportunity", "reference_name": ("in", opportunities)},
+		"activity_at",
+		then,
+		update_modified=False,
+	)
+	for doctype, reference in (("ToDo", "reference_type"), ("Comment", "reference_doctype")):
+		frappe.db.set_value(
+			doctype,
+			{reference: "Opportunity", "reference_name": ("in", opportunities)},
+			"creation",
+			then,
+			update_modified=False,
+		)
 
 
 def cleanup_playbook():
@@ -357,6 +476,7 @@ def cleanup():
 	cleanup_playbook()
 	deleted = []
 	for lead in frappe.get_all("Lead", {"lead_name": "Browser Check Lead"}, pluck="name"):
+		cleanup_timeline(lead)
 		frappe.db.delete("CRM Activity", {"reference_doctype": "Lead", "reference_name": lead})
 		frappe.db.delete("Lead Score Log", {"lead": lead})
 		frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
@@ -365,11 +485,26 @@ def cleanup():
 		frappe.db.delete("Lead Scoring Rule", rule["label"])
 	cleanup_lead_model()
 	cleanup_customer_value()
-	if frappe.db.exists("User", BROWSER_USER):
-		frappe.delete_doc("User", BROWSER_USER, force=True, ignore_permissions=True)
-		deleted.append(BROWSER_USER)  # and its Notification Settings
+	for user in USERS:
+		if frappe.db.exists("User", user):
+			frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+			deleted.append(user)  # and its Notification Settings
 	forget_deletions(deleted, started)
 	frappe.db.commit()
+
+
+def cleanup_timeline(lead: str):
+	"""What make_timeline added besides the Lead's own activities: the task, the note, the quotation and
+	the activity logged against it."""
+	quotations = frappe.get_all("Quotation", {"quotation_to": "Lead", "party_name": lead}, pluck="name")
+	frappe.db.delete(
+		"CRM Activity", {"reference_doctype": "Quotation", "reference_name": ("in", quotations or [""])}
+	)
+	_delete_documents("Quotation", quotations)
+	frappe.db.delete("ToDo", {"reference_type": "Lead", "reference_name": lead})
+	frappe.db.delete(
+		"Comment", {"reference_doctype": "Quotation", "reference_name": ("in", quotations or [""])}
+	)
 
 
 def forget_deletions(names: list[str], since):

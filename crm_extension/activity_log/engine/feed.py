@@ -91,6 +91,35 @@ RECORD_CHANNELS = {
 }
 
 
+# Rows that are a remark on a document open that document; sales documents are dated, not timed.
+OPENS_ITS_REFERENCE = frozenset({"Comment", "CRM Note"})
+DATED_SOURCES = frozenset({"Quotation", "Sales Order", "Sales Invoice"})
+
+
+SUMMARY_LENGTH = 280
+
+
+def clip_summary(text: str | None, limit: int = SUMMARY_LENGTH) -> str | None:
+	"""A row's details, at most limit characters; a text cut short (or read cut short) ends with an ellipsis."""
+	text = (text or "").strip()
+	if len(text) < limit:
+		return text or None
+	return text[:limit].rstrip() + "…"
+
+
+def add_row_target(item: dict) -> dict:
+	"""Which document a timeline row opens (``open_doctype``, ``open_name``) and whether its time is a date
+	only (``date_only``), in place: a comment or a note opens the document it is about, anything else itself."""
+	source = item["source_doctype"]
+	opens_reference = (
+		source in OPENS_ITS_REFERENCE and item.get("reference_doctype") and item.get("reference_name")
+	)
+	item["open_doctype"] = item["reference_doctype"] if opens_reference else source
+	item["open_name"] = item["reference_name"] if opens_reference else item["source_name"]
+	item["date_only"] = source in DATED_SOURCES
+	return item
+
+
 def channel_for_communication(communication_medium: str | None, sent_or_received: str | None) -> ChannelInfo:
 	channel, channel_type = COMMUNICATION_MEDIUM_CHANNELS.get(
 		communication_medium or "", UNKNOWN_MEDIUM_CHANNEL
