@@ -6,6 +6,7 @@ uninstall takes a backup of the site first (unless ``--no-backup``)."""
 import frappe
 
 from crm_extension.customer_value.customer_groups import SYNCED, restore_customer_groups
+from crm_extension.sales_playbook.guide import WIN_RATES_GLOBAL
 from crm_extension.setup.custom_fields import custom_field_names
 from crm_extension.setup.field_sync import delete_applied_definitions
 from crm_extension.setup.host_indexes import drop_host_indexes
@@ -18,6 +19,12 @@ def before_uninstall():
 	drop_host_indexes()
 	delete_roles()
 	delete_applied_definitions()
+	delete_learned_win_rates()
+
+
+def delete_learned_win_rates():
+	"""The playbook's learned win rates are kept as a global default (sales_playbook.guide)."""
+	frappe.defaults.clear_default(WIN_RATES_GLOBAL, parent="__global")
 
 
 def restore_host_data():

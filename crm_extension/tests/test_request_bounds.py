@@ -92,3 +92,16 @@ def make_fiscal_year_of(day):
 				"year_end_date": f"{year}-12-31",
 			}
 		).insert(ignore_permissions=True)
+
+
+class TestLearnedWinRatesOnUninstall(CRMTestCase):
+	def test_uninstall_deletes_the_stored_win_rates(self):
+		from crm_extension.setup.uninstall import delete_learned_win_rates
+
+		playbook_guide.refresh_win_rates()
+		self.assertTrue(frappe.db.get_global(playbook_guide.WIN_RATES_GLOBAL))
+
+		delete_learned_win_rates()
+
+		self.assertFalse(frappe.db.get_global(playbook_guide.WIN_RATES_GLOBAL))
+		playbook_guide.clear_win_rates()
