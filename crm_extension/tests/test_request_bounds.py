@@ -36,6 +36,19 @@ class TestRequestBounds(CRMTestCase):
 		self.assertIn("crm_extension_lead_training", answer["job_id"])
 		self.assertEqual(enqueue.call_args.kwargs["queue"], "long")
 
+	def test_the_training_job_publishes_its_progress_and_rescores_after(self):
+		from crm_extension.lead_scoring import jobs
+
+		with (
+			patch("crm_extension.lead_scoring.training.frappe.publish_progress") as progress,
+			patch.object(jobs, "queue_full_rescore") as rescore,
+		):
+			summary = jobs.train_and_rescore()
+
+		self.assertIn("status", summary)
+		self.assertEqual(progress.call_args.args[0], 100)
+		rescore.assert_called_once()
+
 	def test_the_guide_answers_from_stored_win_rates_without_reading_closed_deals(self):
 		reset_caches()
 		opportunity_type = make_opportunity_type()
