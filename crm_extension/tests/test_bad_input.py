@@ -132,7 +132,10 @@ class TestBadInput(CRMTestCase):
 		problems = []
 		for fn in methods:
 			self.exercise(fn, outcomes, problems)
-		print("bad input outcomes:", json.dumps(dict(sorted(outcomes.items())), ensure_ascii=False))
+		print(
+			f"bad input outcomes over {len(methods)} methods:",
+			json.dumps(dict(sorted(outcomes.items())), ensure_ascii=False),
+		)
 		self.assertEqual(problems, [], "\n".join(problems[:20]))
 
 	def exercise(self, fn, outcomes: Counter, problems: list):
