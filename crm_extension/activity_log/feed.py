@@ -10,6 +10,7 @@ instead of sorting its whole history. An item reachable through two references (
 that also links the Customer) comes out of two branches identically and UNION keeps one.
 """
 
+import html
 from dataclasses import dataclass, field
 
 import frappe
@@ -402,5 +403,7 @@ def _present(rows: list[dict]) -> list[dict]:
 	for row in rows:
 		normalise_host_item(row)
 		add_row_target(row)
-		row["summary"] = clip_summary(strip_html(row["summary"] or ""))
+		# Host text fields hold HTML (a ToDo's description, an email's body): shown as the text they read as.
+		row["subject"] = html.unescape(strip_html(row["subject"])).strip() if row["subject"] else None
+		row["summary"] = clip_summary(html.unescape(strip_html(row["summary"] or "")))
 	return rows

@@ -72,7 +72,7 @@ LONG_DETAILS = (
 # (channel, direction, outcome, subject, details, hours ago): one item of every channel type, long text and
 # Persian text, spread over today, yesterday, last week and last year.
 TIMELINE_ACTIVITIES = (
-	("WhatsApp", "Inbound", "Replied", "Asked for a price <b>now</b>", "Can you send the price list?", 1),
+	("WhatsApp", "Inbound", "Replied", "Asked for a price today", "Can you send the price list?", 1),
 	("Phone", "Outbound", "Completed", "Follow-up call", LONG_DETAILS, 3),
 	("WhatsApp", "Outbound", None, "Sent the catalogue", None, 26),
 	("Email", "Inbound", "Interested", "Re: proposal for the annual plan", None, 30),

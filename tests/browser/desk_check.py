@@ -81,6 +81,8 @@ def screens(
 	]
 
 
+# Screens saved whole, not just the viewport: the timeline's rows of every kind.
+FULL_PAGE_SCREENS = ("lead_timeline",)
 # The screens a salesperson opens, checked again as a user with the Sales User role alone.
 SALES_USER_SCREENS = ("workspace", "lead_timeline", "activity_list", "activity_form", "lead_score")
 
@@ -127,7 +129,8 @@ def check(base: str, fixtures: dict, out: Path) -> list[str]:
 						print("RETRIED", *(f"{tag} {problem}" for problem in found), sep="\n  ")
 						found = check_screen(page, errors, base + path, name, selectors, strings)
 					failures.extend(f"{tag} {problem}" for problem in found)
-					page.screenshot(path=str(out / f"{name}_{size}{'_' + label if label else ''}.png"))
+					shot = out / f"{name}_{size}{'_' + label if label else ''}.png"
+					page.screenshot(path=str(shot), full_page=name in FULL_PAGE_SCREENS)
 				page.close()
 		browser.close()
 	return failures
@@ -155,6 +158,7 @@ def check_screen(
 		scroll_to(page.locator(selector).first)
 	except Exception as error:
 		problems_found.append(f"{name}: {selector} not visible ({error.__class__.__name__})")
+	settle(page)
 	page.wait_for_timeout(500)
 	problems_found += [f"{name}: {problem}" for problem in problems(measure(page), strings)]
 	return problems_found + [f"{name}: JavaScript error: {error}" for error in errors]

@@ -27,6 +27,8 @@ def report(text="", boxes=(), own_texts=(), overflows=(), viewport_width=390):
 	[
 		'Sent the catalogue <span class="frappe-timestamp" data-timestamp="2024-06-24">2 years ago</span>',
 		"Asked for a price &lt;b&gt;now&lt;/b&gt;",
+		"Check the customer&apos;s credit",
+		"Tom &amp; Jerry",
 		"Hello {{ doc.lead_name }}",
 		"Outcome: undefined",
 		"Score null",

@@ -13,7 +13,8 @@ MEASURE_JS = (Path(__file__).with_name("visible_checks.js")).read_text()
 
 # Visible text that betrays a template or an escaping bug.
 DEBRIS = re.compile(
-	r"<span|<div|&lt;|&gt;|\{\{|\}\}|\bundefined\b|\bnull\b|\bNaN\b|Invalid date|\[object Object\]"
+	r"<span|<div|&lt;|&gt;|&(?:amp|quot|apos|nbsp|#\d+);|\{\{|\}\}|\bundefined\b|\bnull\b|\bNaN\b"
+	r"|Invalid date|\[object Object\]"
 )
 OVERFLOW_TOLERANCE_PX = 4
 NARROW_WIDTH_PX = 60

@@ -10,12 +10,14 @@ own activities and the host's records. ``canonical_channel_type`` reads any othe
 
 from typing import NamedTuple
 
+from crm_extension.i18n import N_
+
 INBOUND = "Inbound"
 OUTBOUND = "Outbound"
 INTERNAL = "Internal"
 DIRECTIONS = (INBOUND, OUTBOUND, INTERNAL)
 
-SALES_DOCUMENT_CHANNEL = "Sales Document"
+SALES_DOCUMENT_CHANNEL = N_("Sales Document")
 
 
 # CRM Channel.channel_type options, as stored.
@@ -82,8 +84,8 @@ EVENT_STATUS_OUTCOMES = {"Completed": "Completed", "Closed": "Completed"}
 
 # Records whose channel does not depend on their fields.
 RECORD_CHANNELS = {
-	"ToDo": ChannelInfo("Task", OTHER, INTERNAL),
-	"Comment": ChannelInfo("Note", OTHER, INTERNAL),
+	"ToDo": ChannelInfo(N_("Task"), OTHER, INTERNAL),
+	"Comment": ChannelInfo(N_("Note"), OTHER, INTERNAL),
 	"CRM Note": ChannelInfo("Note", OTHER, INTERNAL),
 	"Quotation": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
 	"Sales Order": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),

@@ -125,3 +125,17 @@ class TestTimelineReferences(CRMTestCase):
 		)
 		opportunity = make_opportunity("Lead", self.lead.name)
 		self.assertEqual(activity_api.log_defaults("Opportunity", opportunity.name)["channel"], "WhatsApp")
+
+	def test_a_tasks_html_description_is_shown_as_the_text_it_reads_as(self):
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"description": "<p>Check the customer's credit & terms</p>",
+				"reference_type": "Customer",
+				"reference_name": self.customer.name,
+			}
+		).insert(ignore_permissions=True)
+
+		items = activity_api.timeline("Customer", self.customer.name, page_length=100)
+
+		self.assertIn("Check the customer's credit & terms", {item["subject"] for item in items})

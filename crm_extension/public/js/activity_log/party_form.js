@@ -22,7 +22,7 @@ crm_extension.activity.SOURCE_ICONS = {
 	ToDo: "assign",
 	Comment: "comment",
 	"CRM Note": "edit",
-	Quotation: "sell",
+	Quotation: "tag",
 	"Sales Order": "buying",
 	"Sales Invoice": "money-coins-1",
 };
@@ -46,7 +46,7 @@ crm_extension.activity.STYLE = `
 .crm-activity-direction.inbound { color: var(--green-600); }
 .crm-activity-direction.outbound { color: var(--blue-600); }
 .crm-activity-body { flex: 1 1 auto; min-width: 0; }
-.crm-activity-subject { color: var(--text-color); font-weight: 500; overflow-wrap: break-word; }
+.crm-activity-subject { display: block; color: var(--text-color); font-weight: 500; overflow-wrap: break-word; }
 .crm-activity-details { color: var(--text-color); font-size: var(--text-sm); overflow-wrap: break-word;
 	white-space: pre-line; display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
 .crm-activity-details.expanded { display: block; -webkit-line-clamp: unset; }
@@ -234,8 +234,8 @@ crm_extension.activity.item_html = function (item) {
 			data-channel-type="${esc((item.channel_type || "").toLowerCase())}" data-source="${esc(item.source_doctype)}">
 			${crm_extension.activity.icon_html(item)}
 			<div class="crm-activity-body">
-				<a class="crm-activity-subject" href="${route}">${esc(subject)}</a>
-				${details ? `<div class="crm-activity-details">${esc(details)}</div><a class="crm-activity-more hidden">${__("more")}</a>` : ""}
+				<a class="crm-activity-subject" dir="auto" href="${route}">${esc(subject)}</a>
+				${details ? `<div class="crm-activity-details" dir="auto">${esc(details)}</div><a class="crm-activity-more hidden">${__("more")}</a>` : ""}
 				${crm_extension.activity.meta_html(item)}
 			</div>
 		</div>`;
