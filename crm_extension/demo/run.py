@@ -134,6 +134,8 @@ def _app_jobs(profile: Profile, held: dict, progress: Progress) -> dict[str, int
 	counts = {}
 	progress.phase("the app's jobs: scoring rules, model, scores, customer value, preferred channels")
 	counts["scoring rules"] = app_jobs.ensure_scoring_rules(profile.lang)
+	app_jobs.set_grade_thresholds()
+	app_jobs.show_grades_in_lead_list()
 	model = app_jobs.train_model()
 	progress.note(
 		f"model {model['status']} on {model['positives']} converted / {model['negatives']} lost Leads (AUC {model['auc']})"
