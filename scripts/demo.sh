@@ -57,7 +57,8 @@ fail() { printf '\ndemo.sh FAILED: %s\n' "$1" >&2; [ -n "${2:-}" ] && [ -s "$2" 
 SERVERS=(web worker scheduler)
 
 server_pid() { cat "$run_dir/$1.pid" 2>/dev/null; }
-server_running() { local pid; pid=$(server_pid "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+alive() { local stat; stat=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$stat" ] && [[ $stat != Z* ]]; }
+server_running() { local pid; pid=$(server_pid "$1") && [ -n "$pid" ] && alive "$pid"; }
 
 stop_servers() {
 	local name pid stopped=()
@@ -65,7 +66,7 @@ stop_servers() {
 		if server_running "$name"; then
 			pid=$(server_pid "$name")
 			kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
-			for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+			for _ in $(seq 20); do alive "$pid" || break; sleep 0.5; done
 			kill -KILL -- "-$pid" 2>/dev/null
 			stopped+=("$name")
 		fi
@@ -177,8 +178,10 @@ frappe_cli --site "$site" enable-scheduler >/dev/null 2>&1
 start_server() { # name args...
 	local name=$1
 	shift
-	(cd "$bench/sites" && setsid runuser -u "$(bench_owner)" -- env PYTHONPATH="$repo" PYTHONDONTWRITEBYTECODE=1 \
-		../env/bin/python -m frappe.utils.bench_helper frappe "$@" >"$run_dir/$name.log" 2>&1 &
+	# setsid: the server and what it starts form a process group of their own, whose id is in the pid file
+	(cd "$bench/sites" || exit 1
+		setsid runuser -u "$(bench_owner)" -- env PYTHONPATH="$repo" PYTHONDONTWRITEBYTECODE=1 \
+			../env/bin/python -m frappe.utils.bench_helper frappe "$@" >"$run_dir/$name.log" 2>&1 &
 		echo $! >"$run_dir/$name.pid")
 }
 start_server web --site "$site" serve --port "$port" --noreload
