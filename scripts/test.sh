@@ -34,6 +34,9 @@ run_engine_suite() {
 		python3 -m venv "$venv" || return 1
 	fi
 	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$repo[test]" || return 1
+	say "Lint (ruff, as pre-commit runs it)"
+	(cd "$repo" && "$venv/bin/ruff" check --no-cache . && "$venv/bin/ruff" format --check --no-cache .) || return 1
+	say "Engine tests"
 	(cd "$repo" && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 }
 
