@@ -13,6 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
+from crm_extension.i18n import N_
 from crm_extension.lead_scoring.context import (
 	MODEL_FIELDS,
 	SETTINGS,
@@ -115,7 +116,8 @@ def _lead_chunks(features):
 
 def _store(result) -> dict:
 	values = {
-		"model_status": _("Trained") if result.status == TRAINED else _("Not Enough Data"),
+		# stored untranslated: the form shows it in each reader's language
+		"model_status": N_("Trained") if result.status == TRAINED else N_("Not Enough Data"),
 		"converted_leads": result.positives,
 		"lost_leads": result.negatives,
 	}

@@ -11,7 +11,10 @@ from crm_extension.activity_log.engine.preferred_channel import RESPONSE_OUTCOME
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	rows = get_rows(filters)
-	return get_columns(), rows, None, get_chart(rows)
+	chart = get_chart(rows)
+	for row in rows:
+		row.direction = _(row.direction)
+	return get_columns(), rows, None, chart
 
 
 def get_columns() -> list[dict]:

@@ -1,4 +1,8 @@
 frappe.ui.form.on("Lead Scoring Settings", {
+	setup() {
+		// The model's status is stored in English, as a job wrote it; each reader sees it in their language.
+		frappe.meta.docfield_map["Lead Scoring Settings"].model_status.formatter = (value) => __(value);
+	},
 	refresh(frm) {
 		frm.add_custom_button(__("Train Model Now"), () => {
 			// Training runs on the long queue; the job's progress shows in the desk's progress bar, and the

@@ -6,15 +6,30 @@ crm_extension.customer_value.render = function (frm) {
 	const field = frm.fields_dict.customer_value_chart;
 	if (!field || frm.is_new()) return;
 	const wrapper = $(field.wrapper).empty();
+	// A form refreshes more than once while it loads: only the latest answer is drawn.
+	const token = (frm.__crm_value_token = (frm.__crm_value_token || 0) + 1);
+	const latest = () => token === frm.__crm_value_token;
 	frappe.call({
 		method: "crm_extension.api.customer_value.profile",
 		args: { customer: frm.doc.name },
 		callback: ({ message }) => {
-			if (!message) return;
-			crm_extension.customer_value.draw(wrapper, message);
+			if (!message || !latest()) return;
+			when_visible(wrapper[0], () => latest() && crm_extension.customer_value.draw(wrapper, message));
 		},
 	});
 };
+
+// A chart drawn inside a hidden tab has no width to lay its bars out in: wait until the tab is shown.
+function when_visible(element, draw) {
+	if (element.offsetWidth > 0) return draw();
+	const observer = new ResizeObserver(() => {
+		if (element.offsetWidth > 0) {
+			observer.disconnect();
+			draw();
+		}
+	});
+	observer.observe(element);
+}
 
 crm_extension.customer_value.draw = function (wrapper, profile) {
 	const months = profile.purchases_by_month || [];
