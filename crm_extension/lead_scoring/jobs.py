@@ -124,7 +124,12 @@ def chunk_job_id(position: int) -> str:
 
 
 def rescore_running() -> bool:
-	"""Whether a chunk of the latest full rescore is still queued or running."""
+	"""Whether a chunk of the latest full rescore is still queued or running. A chunk whose worker was killed
+	(``kill -9``, out of memory) stays "started" until some worker's registry maintenance, every 10 minutes,
+	sees its heartbeat stopped; RQ's own cleanup, run here first, marks it failed as soon as the heartbeat has
+	expired (at most 90 s), so that a "rescore all" asked for after that runs instead of waiting for a run's
+	end that never comes (and the dead chunk's job id is free for the next run's chunk)."""
+	get_queue("long").started_job_registry.cleanup()
 	chunk_ids = json.loads(_redis().get(_key(RUN_CHUNKS)) or "[]")
 	return any(is_job_enqueued(job_id) for job_id in chunk_ids)
 

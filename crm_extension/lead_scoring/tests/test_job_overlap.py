@@ -1,10 +1,14 @@
 """Rescore runs and training carry job ids, so a nightly run, a weekly training and a manual "rescore all"
 never work on the same Leads at once; a worker keeps only the current model."""
 
+import json
+import time
 from collections import Counter
 from unittest.mock import patch
 
 import frappe
+from frappe.utils.background_jobs import create_job_id, get_job, get_queue
+from rq.job import Job, JobStatus
 
 from crm_extension.api import lead_scoring as lead_scoring_api
 from crm_extension.lead_scoring import context, jobs
@@ -19,6 +23,11 @@ def long_jobs() -> list:
 	return site_jobs("long")
 
 
+def _delete_job(job_id: str):
+	if job := get_job(job_id):
+		job.delete()
+
+
 def run_as_worker(job):
 	frappe.get_attr(job.kwargs["method"])(**job.kwargs["kwargs"])
 
@@ -30,6 +39,7 @@ class TestRescoreRunsDoNotOverlap(CommittingTestCase):
 		frappe.db.commit()
 		purge_site_jobs()
 		self.addCleanup(purge_site_jobs)
+		frappe.cache.delete(jobs._key(jobs.RUN_CHUNKS))  # no earlier run is going
 
 	def test_a_second_rescore_while_a_run_is_queued_queues_nothing_and_follows_the_run(self):
 		first = jobs.rescore_all()
@@ -52,6 +62,43 @@ class TestRescoreRunsDoNotOverlap(CommittingTestCase):
 		self.assertIn(
 			"crm_extension.lead_scoring.jobs.rescore_all", [job.kwargs["method"] for job in long_jobs()]
 		)
+
+	def test_a_chunk_whose_worker_was_killed_does_not_defer_the_next_rescore(self):
+		# a worker took the run's first chunk and was killed (kill -9): RQ still says "started", but no
+		# heartbeat keeps the job in the started registry any more
+		self._run_of_two_chunks(heartbeat_expires_in=-1)
+
+		self.assertFalse(jobs.rescore_running())
+		self.assertTrue(jobs.rescore_all())
+		# the dead chunk's id is free again: the new run queued its own first chunk under it
+		self.assertEqual(get_job(jobs.chunk_job_id(1)).kwargs.get("method"), SCORE_CHUNK)
+
+	def test_a_chunk_running_on_a_live_worker_still_defers_the_next_rescore(self):
+		self._run_of_two_chunks(heartbeat_expires_in=60)
+
+		self.assertTrue(jobs.rescore_running())
+		self.assertEqual(jobs.rescore_all(), [])
+
+	def _run_of_two_chunks(self, heartbeat_expires_in: int):
+		"""A full rescore's run-state: its first chunk taken by a worker whose heartbeat keeps it in the started
+		registry ``heartbeat_expires_in`` seconds more (a live worker pushes that forward every 30 s), its
+		second finished. The jobs are made in RQ, not queued, so no worker of the bench takes them."""
+		queue = get_queue("long")
+		ids = [jobs.chunk_job_id(1), jobs.chunk_job_id(2)]
+		for job_id, status in zip(ids, (JobStatus.STARTED, JobStatus.FINISHED), strict=True):
+			job = Job.create(
+				"frappe.utils.background_jobs.test_job",
+				id=create_job_id(job_id),
+				connection=queue.connection,
+				origin=queue.name,
+			)
+			job.save()
+			job.set_status(status)
+			self.addCleanup(_delete_job, job_id)
+		registry = queue.started_job_registry
+		registry.connection.zadd(registry.key, {create_job_id(ids[0]): time.time() + heartbeat_expires_in})
+		self.addCleanup(registry.connection.zrem, registry.key, create_job_id(ids[0]))
+		jobs._redis().set(jobs._key(jobs.RUN_CHUNKS), json.dumps(ids))
 
 	def test_training_is_queued_once_under_its_job_id_whoever_asks(self):
 		frappe.db.set_single_value(SETTINGS, "weekly_training", 1)
