@@ -123,15 +123,16 @@ def chunk_job_id(position: int) -> str:
 	return f"crm_extension_lead_score_chunk::{frappe.local.site}::{position}"
 
 
-def rescore_running() -> bool:
+def rescore_running(but: str | None = None) -> bool:
 	"""Whether a chunk of the latest full rescore is still queued or running. A chunk whose worker was killed
 	(``kill -9``, out of memory) stays "started" until some worker's registry maintenance, every 10 minutes,
 	sees its heartbeat stopped; RQ's own cleanup, run here first, marks it failed as soon as the heartbeat has
 	expired (at most 90 s), so that a "rescore all" asked for after that runs instead of waiting for a run's
-	end that never comes (and the dead chunk's job id is free for the next run's chunk)."""
+	end that never comes (and the dead chunk's job id is free for the next run's chunk). ``but``: a chunk
+	left out (the one asking)."""
 	get_queue("long").started_job_registry.cleanup()
 	chunk_ids = json.loads(_redis().get(_key(RUN_CHUNKS)) or "[]")
-	return any(is_job_enqueued(job_id) for job_id in chunk_ids)
+	return any(is_job_enqueued(job_id) for job_id in chunk_ids if job_id != but)
 
 
 def score_chunk(leads: list[str], position: int = 1, chunks: int = 1, as_of: str | None = None):
@@ -147,12 +148,13 @@ def score_chunk(leads: list[str], position: int = 1, chunks: int = 1, as_of: str
 		title=_("Lead Scoring"),
 		description=_("Scored {0} of {1} chunks").format(position, chunks),
 	)
-	_chunk_done()
+	_chunk_done(chunk_job_id(position))
 
 
-def _chunk_done():
-	"""The run's last chunk queues the full rescore asked for while the run was going."""
-	if _redis().decr(_key(RUN_REMAINING)) > 0:
+def _chunk_done(this_chunk: str):
+	"""The run's last chunk queues the full rescore asked for while the run was going. A chunk whose worker
+	was killed never ends: the last chunk still queued or running is the last one."""
+	if _redis().decr(_key(RUN_REMAINING)) > 0 and rescore_running(but=this_chunk):
 		return
 	if _redis().delete(_key(RESCORE_REQUESTED)):
 		queue_full_rescore()

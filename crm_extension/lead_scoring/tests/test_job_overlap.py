@@ -4,6 +4,7 @@ never work on the same Leads at once; a worker keeps only the current model."""
 import json
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from unittest.mock import patch
 
 import frappe
@@ -78,6 +79,19 @@ class TestRescoreRunsDoNotOverlap(CommittingTestCase):
 
 		self.assertTrue(jobs.rescore_running())
 		self.assertEqual(jobs.rescore_all(), [])
+
+	def test_the_last_live_chunk_of_a_run_with_a_killed_chunk_queues_the_deferred_rescore(self):
+		self.started_utc = datetime.now(timezone.utc).replace(tzinfo=None)
+		self._run_of_two_chunks(heartbeat_expires_in=-1)
+		jobs._redis().set(jobs._key(jobs.RUN_REMAINING), 2)
+		jobs._redis().set(jobs._key(jobs.RESCORE_REQUESTED), 1)  # a "rescore all" deferred during the run
+
+		jobs._chunk_done(jobs.chunk_job_id(2))  # chunk 1 died: it will never say it is done
+		frappe.db.commit()
+
+		queued = get_job(f"crm_extension_lead_rescore::{frappe.local.site}")  # a bench worker may run it
+		self.assertEqual(queued.kwargs["method"], "crm_extension.lead_scoring.jobs.rescore_all")
+		self.assertGreater(queued.enqueued_at.replace(tzinfo=None), self.started_utc)
 
 	def _run_of_two_chunks(self, heartbeat_expires_in: int):
 		"""A full rescore's run-state: its first chunk taken by a worker whose heartbeat keeps it in the started
