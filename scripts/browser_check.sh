@@ -6,6 +6,10 @@ browser_check() {
 	command -v chromium >/dev/null || apt-get install -y -qq chromium >/dev/null || return 1
 	local venv=${CRM_TEST_VENV:-$repo/.venv} port=${CRM_BROWSER_PORT:-8001} fixtures status=0
 	"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$repo[browser]" || return 1
+	# The checks must be able to fail: a deliberately broken row has to be reported (skipped by the engine
+	# suite where Playwright or Chromium is missing, so run here, where both are).
+	say "Browser check can fail: a broken fixture is reported (tests/browser)"
+	(cd "$repo" && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/browser) || return 1
 	fixtures=$(mktemp /tmp/crm_browser_fixtures.XXXXXX)
 	frappe_cli --site "$site" execute crm_extension.tests.browser_fixtures.prepare | tail -n 1 >"$fixtures"
 	(cd "$bench/sites" && as_bench_user env PYTHONPATH="$app_src" PYTHONDONTWRITEBYTECODE=1 \
