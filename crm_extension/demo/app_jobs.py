@@ -18,99 +18,68 @@ LEAD_SCORE_JOB = "crm_extension.lead_scoring.jobs.score_one"
 CHANNEL_JOB = "crm_extension.activity_log.refresh.refresh_preferred_channel"
 HISTORY_MONTHS = (6, 3, 1)  # customer value as it was these many months ago, for the tier movement
 
-RULES = {
-	"en": (
-		("Has a business email", "Fit", 10, {"field": "email_id", "operator": "is set"}),
-		(
-			"Came by reference",
-			"Fit",
-			20,
-			{"field": "source", "operator": "in", "value": "Reference,Existing Customer"},
-		),
-		(
-			"Met us at an exhibition",
-			"Fit",
-			10,
-			{"field": "source", "operator": "equals", "value": "Exhibition"},
-		),
-		(
-			"Large company",
-			"Fit",
-			15,
-			{"field": "no_of_employees", "operator": "in", "value": "201-500,501-1000,1000+"},
-		),
-		("Has a website", "Fit", 5, {"field": "website", "operator": "is set"}),
-		(
-			"Replied by email",
-			"Engagement",
-			12,
-			{"channel": "Email", "direction": "Inbound", "half_life_days": 30, "max_points": 36},
-		),
-		(
-			"Wrote on a messenger",
-			"Engagement",
-			8,
-			{"channel": "WhatsApp", "direction": "Inbound", "half_life_days": 21, "max_points": 24},
-		),
-		(
-			"Called us",
-			"Engagement",
-			10,
-			{"channel": "Phone", "direction": "Inbound", "half_life_days": 30, "max_points": 30},
-		),
-		("Met in person", "Engagement", 15, {"channel": "Meeting", "half_life_days": 45, "max_points": 30}),
-		("Site visit", "Engagement", 15, {"channel": "Site Visit", "half_life_days": 60, "max_points": 30}),
-		("Silent for a month", "Inactivity", -15, {"inactive_days": 30, "direction": "Inbound"}),
+# (label in English, label in Persian, rule type, points, condition)
+RULES = (
+	("Has a business email", "ایمیل کاری دارد", "Fit", 10, {"field": "email_id", "operator": "is set"}),
+	(
+		"Came by reference",
+		"با معرفی آمده",
+		"Fit",
+		20,
+		{"field": "source", "operator": "in", "value": "Reference,Existing Customer"},
 	),
-	"fa": (
-		("ایمیل کاری دارد", "Fit", 10, {"field": "email_id", "operator": "is set"}),
-		(
-			"با معرفی آمده",
-			"Fit",
-			20,
-			{"field": "source", "operator": "in", "value": "Reference,Existing Customer"},
-		),
-		(
-			"در نمایشگاه آشنا شدیم",
-			"Fit",
-			10,
-			{"field": "source", "operator": "equals", "value": "Exhibition"},
-		),
-		(
-			"شرکت بزرگ",
-			"Fit",
-			15,
-			{"field": "no_of_employees", "operator": "in", "value": "201-500,501-1000,1000+"},
-		),
-		("وب‌سایت دارد", "Fit", 5, {"field": "website", "operator": "is set"}),
-		(
-			"به ایمیل پاسخ داده",
-			"Engagement",
-			12,
-			{"channel": "Email", "direction": "Inbound", "half_life_days": 30, "max_points": 36},
-		),
-		(
-			"در پیام‌رسان نوشته",
-			"Engagement",
-			8,
-			{"channel": "WhatsApp", "direction": "Inbound", "half_life_days": 21, "max_points": 24},
-		),
-		(
-			"با ما تماس گرفته",
-			"Engagement",
-			10,
-			{"channel": "Phone", "direction": "Inbound", "half_life_days": 30, "max_points": 30},
-		),
-		("جلسه حضوری", "Engagement", 15, {"channel": "Meeting", "half_life_days": 45, "max_points": 30}),
-		(
-			"بازدید از محل",
-			"Engagement",
-			15,
-			{"channel": "Site Visit", "half_life_days": 60, "max_points": 30},
-		),
-		("یک ماه بی‌پاسخ", "Inactivity", -15, {"inactive_days": 30, "direction": "Inbound"}),
+	(
+		"Met us at an exhibition",
+		"در نمایشگاه آشنا شدیم",
+		"Fit",
+		10,
+		{"field": "source", "operator": "equals", "value": "Exhibition"},
 	),
-}
+	(
+		"Large company",
+		"شرکت بزرگ",
+		"Fit",
+		15,
+		{"field": "no_of_employees", "operator": "in", "value": "201-500,501-1000,1000+"},
+	),
+	("Has a website", "وب‌سایت دارد", "Fit", 5, {"field": "website", "operator": "is set"}),
+	(
+		"Replied by email",
+		"به ایمیل پاسخ داده",
+		"Engagement",
+		12,
+		{"channel": "Email", "direction": "Inbound", "half_life_days": 30, "max_points": 36},
+	),
+	(
+		"Wrote on a messenger",
+		"در پیام‌رسان نوشته",
+		"Engagement",
+		8,
+		{"channel": "WhatsApp", "direction": "Inbound", "half_life_days": 21, "max_points": 24},
+	),
+	(
+		"Called us",
+		"با ما تماس گرفته",
+		"Engagement",
+		10,
+		{"channel": "Phone", "direction": "Inbound", "half_life_days": 30, "max_points": 30},
+	),
+	(
+		"Met in person",
+		"جلسه حضوری",
+		"Engagement",
+		15,
+		{"channel": "Meeting", "half_life_days": 45, "max_points": 30},
+	),
+	(
+		"Site visit",
+		"بازدید از محل",
+		"Engagement",
+		15,
+		{"channel": "Site Visit", "half_life_days": 60, "max_points": 30},
+	),
+	("Silent for a month", "یک ماه بی‌پاسخ", "Inactivity", -15, {"inactive_days": 30, "direction": "Inbound"}),
+)
 
 
 @contextmanager
@@ -147,7 +116,8 @@ QUEUE_ARGUMENTS = {
 
 
 def ensure_scoring_rules(lang: str) -> int:
-	for label, rule_type, points, settings in RULES[lang]:
+	for english, persian, rule_type, points, settings in RULES:
+		label = persian if lang == "fa" else english
 		if not frappe.db.exists("Lead Scoring Rule", label):
 			frappe.get_doc(
 				{
@@ -158,7 +128,7 @@ def ensure_scoring_rules(lang: str) -> int:
 					**settings,
 				}
 			).insert(ignore_permissions=True)
-	return len(RULES[lang])
+	return len(RULES)
 
 
 # The manager's grade thresholds for this business: about one Lead in four converts here, so a Lead twice
