@@ -11,18 +11,9 @@ from datetime import date, datetime, time, timedelta
 from crm_extension.demo.names import CITIES, COMPANY_KINDS, COMPANY_WORDS, FIRST_NAMES, LAST_NAMES, spelled
 from crm_extension.demo.profiles import Sizes
 from crm_extension.demo.texts import ITEMS
+from crm_extension.sales_playbook.engine.knowledge import SALES_STAGES
 
-# ERPNext's Sales Stages, in order (the default playbook's steps name them).
-STAGES = (
-	"Prospecting",
-	"Qualification",
-	"Needs Analysis",
-	"Value Proposition",
-	"Identifying Decision Makers",
-	"Perception Analysis",
-	"Proposal/Price Quote",
-	"Negotiation/Review",
-)
+STAGES = SALES_STAGES  # ERPNext's Sales Stages, in order (the default playbook's steps name them)
 PROPOSAL_STAGE = STAGES.index("Proposal/Price Quote")
 PERSONAS = ("Driver", "Amiable", "Expressive", "Analytical")
 # Lead Source records ERPNext ships, with how likely a lead from there buys.
