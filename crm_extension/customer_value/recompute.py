@@ -78,6 +78,7 @@ from crm_extension.customer_value.sources import (
 	load_invoice_facts,
 	load_payment_behaviour,
 )
+from crm_extension.dead_jobs import fail_jobs_of_dead_workers
 from crm_extension.i18n import N_
 
 CHUNK_SIZE = 2000
@@ -143,8 +144,10 @@ class RecomputeRun:
 
 
 def queue_recompute(as_of: str | None = None, company: str | None = None) -> str:
-	"""Queue a recompute on the long queue (one per company and date at a time); returns the job id."""
+	"""Queue a recompute on the long queue (one per company and date at a time); returns the job id. A
+	recompute whose worker was killed does not count once its heartbeat has expired (``dead_jobs``)."""
 	job_id = f"crm_customer_value_recompute::{company or ''}::{as_of or ''}"
+	fail_jobs_of_dead_workers("long")
 	frappe.enqueue(
 		"crm_extension.customer_value.recompute.recompute",
 		queue="long",

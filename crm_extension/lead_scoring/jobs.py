@@ -15,6 +15,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.background_jobs import get_queue, get_workers, is_job_enqueued
 
+from crm_extension.dead_jobs import fail_jobs_of_dead_workers
 from crm_extension.lead_scoring.context import SETTINGS, load_context, setting
 from crm_extension.lead_scoring.engine.batches import batch_sizes
 from crm_extension.lead_scoring.scoring import score_leads
@@ -125,12 +126,10 @@ def chunk_job_id(position: int) -> str:
 
 def rescore_running(but: str | None = None) -> bool:
 	"""Whether a chunk of the latest full rescore is still queued or running. A chunk whose worker was killed
-	(``kill -9``, out of memory) stays "started" until some worker's registry maintenance, every 10 minutes,
-	sees its heartbeat stopped; RQ's own cleanup, run here first, marks it failed as soon as the heartbeat has
-	expired (at most 90 s), so that a "rescore all" asked for after that runs instead of waiting for a run's
-	end that never comes (and the dead chunk's job id is free for the next run's chunk). ``but``: a chunk
-	left out (the one asking)."""
-	get_queue("long").started_job_registry.cleanup()
+	is failed first once its heartbeat has expired (``dead_jobs``), so that a "rescore all" asked for after
+	that runs instead of waiting for a run's end that never comes (and the dead chunk's job id is free for the
+	next run's chunk). ``but``: a chunk left out (the one asking)."""
+	fail_jobs_of_dead_workers("long")
 	chunk_ids = json.loads(_redis().get(_key(RUN_CHUNKS)) or "[]")
 	return any(is_job_enqueued(job_id) for job_id in chunk_ids if job_id != but)
 
