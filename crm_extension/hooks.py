@@ -42,6 +42,8 @@ has_permission = {
 doc_events = {
 	"Communication": {"after_insert": "crm_extension.doc_events.communication.after_insert"},
 	"Call Log": {"after_insert": "crm_extension.doc_events.call_log.after_insert"},
+	"Event": {"after_insert": "crm_extension.doc_events.event.after_insert"},
+	"Email Unsubscribe": {"after_insert": "crm_extension.doc_events.email_unsubscribe.after_insert"},
 	"Opportunity": {
 		"validate": "crm_extension.doc_events.opportunity.validate",
 		"on_update": "crm_extension.doc_events.opportunity.on_update",
@@ -81,6 +83,7 @@ doc_events = {
 }
 
 scheduler_events = {
+	"cron": {"*/5 * * * *": ["crm_extension.sequences.dispatch.dispatch_due"]},
 	"daily_long": [
 		"crm_extension.activity_log.refresh.nightly_refresh",
 		"crm_extension.customer_value.recompute.nightly_recompute",

@@ -1,5 +1,6 @@
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.lead_scoring.jobs import queue_for_reference
+from crm_extension.sequences import exits
 
 
 def after_insert(doc, method=None):
@@ -7,3 +8,4 @@ def after_insert(doc, method=None):
 	for link in doc.get("links") or []:
 		queue_preferred_channel_refresh(link.link_doctype, link.link_name)
 		queue_for_reference(link.link_doctype, link.link_name)
+	exits.on_call_log(doc)

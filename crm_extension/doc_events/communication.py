@@ -1,5 +1,6 @@
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.lead_scoring.jobs import queue_for_reference
+from crm_extension.sequences import exits
 
 
 def after_insert(doc, method=None):
@@ -12,3 +13,4 @@ def after_insert(doc, method=None):
 		if doctype and name:
 			queue_preferred_channel_refresh(doctype, name)
 			queue_for_reference(doctype, name)
+	exits.on_communication(doc)  # a reply ends the party's sequences

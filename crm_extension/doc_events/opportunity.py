@@ -2,6 +2,7 @@
 persona, enforce the stage gate, and create or cancel the steps' To Dos (rules in sales_playbook.attach)."""
 
 from crm_extension.sales_playbook.attach import update_todos, validate_opportunity
+from crm_extension.sequences import exits
 
 
 def validate(doc, method=None):
@@ -10,3 +11,4 @@ def validate(doc, method=None):
 
 def on_update(doc, method=None):
 	update_todos(doc)
+	exits.on_opportunity_update(doc)  # won, lost or past the sequence's exit stage

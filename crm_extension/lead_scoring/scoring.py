@@ -50,6 +50,7 @@ from crm_extension.lead_scoring.touches import (
 	related_documents,
 	stored_datetime,
 )
+from crm_extension.sequences import triggers as sequence_triggers
 
 
 def score_leads(
@@ -65,8 +66,12 @@ def score_leads(
 	rows = lead_rows(leads, fields_read(context), span)
 	if not rows:
 		return 0
-	reached_a = store(list(changed_scores(rows, context, as_of, span)), context, as_of)
+	changed = list(changed_scores(rows, context, as_of, span))
+	reached_a = store(changed, context, as_of)
 	grade_a.announce(reached_a, context.notify_on_grade_a)
+	sequence_triggers.on_grades(
+		[(row.name, point.grade) for row, point, _values in changed if point.grade != row.lead_grade]
+	)
 	return len(rows)
 
 

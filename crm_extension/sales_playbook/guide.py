@@ -48,6 +48,7 @@ from crm_extension.sales_playbook.store import (
 	text_in_user_language,
 	user_language,
 )
+from crm_extension.sequences import triggers as sequence_triggers
 
 WIN_RATES_KEY = "crm_extension:playbook_win_rates"
 WIN_RATES_TTL = 600
@@ -350,6 +351,7 @@ def complete(opportunity: str, step: str, outcome: str | None = None, notes: str
 	)
 	close_todos(opportunity, [step])
 	refresh_assign("Opportunity", opportunity)
+	sequence_triggers.on_playbook_step_done(opportunity, row.title, row.title_fa)
 	# `modified` moves, so a form opened before the step was completed cannot save over it.
 	store_progress(opportunity, update_modified=True)
 	return True

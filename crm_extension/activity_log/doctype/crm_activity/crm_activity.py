@@ -5,6 +5,7 @@ from frappe.model.document import Document
 from crm_extension.activity_log.engine.payload import REFERENCE_DOCTYPES
 from crm_extension.activity_log.refresh import queue_preferred_channel_refresh
 from crm_extension.lead_scoring.jobs import queue_for_reference
+from crm_extension.sequences import exits as sequence_exits
 
 WEBHOOK_SOURCE = "Webhook"
 # Set by the app (the API, the webhook, a playbook step) when the activity is created, never by a user's edit.
@@ -83,6 +84,7 @@ class CRMActivity(Document):
 	def after_insert(self):
 		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
 		queue_for_reference(self.reference_doctype, self.reference_name)
+		sequence_exits.on_activity(self)  # an answer on any channel ends the party's sequences
 
 	def on_update(self):
 		self.create_follow_up()

@@ -1,0 +1,6 @@
+from crm_extension.sequences import exits
+
+
+def after_insert(doc, method=None):
+	"""A meeting booked with a party ends its sequences."""
+	exits.on_event(doc)
