@@ -70,12 +70,14 @@ def test_ten_in_a_hundred_against_twenty_in_a_hundred_is_just_significant():
 	assert result["rate_a"] == 0.1 and result["rate_b"] == 0.2
 	assert result["p_value"] == pytest.approx(0.0477, abs=1e-4)
 	assert result["significant"] is True
+	assert result["winner"] == "B"
 
 
 def test_a_small_difference_on_small_samples_is_not_yet_significant():
 	result = compare(3, 20, 5, 20)
 	assert result["p_value"] == pytest.approx(0.4292, abs=1e-4)
 	assert result["significant"] is False
+	assert result["winner"] is None
 
 
 @given(counts, counts)
@@ -97,6 +99,7 @@ def test_zero_trials_give_no_rates_and_no_significance():
 		"ci_b": None,
 		"p_value": None,
 		"significant": False,
+		"winner": None,
 	}
 
 
@@ -117,3 +120,13 @@ def test_significant_exactly_when_p_is_below_five_percent_with_trials_in_both_ar
 	result = compare(*a, *b)
 	both = a[1] > 0 and b[1] > 0
 	assert result["significant"] == (both and result["p_value"] < 0.05)
+
+
+@given(counts, counts)
+def test_a_winner_is_named_only_when_significant_and_it_is_the_higher_rate(a, b):
+	result = compare(*a, *b)
+	if not result["significant"]:
+		assert result["winner"] is None
+	else:
+		assert result["winner"] == ("A" if result["rate_a"] > result["rate_b"] else "B")
+		assert result["rate_a"] != result["rate_b"]

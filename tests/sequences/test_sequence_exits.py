@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_extension.sequences.engine.exits import (
 	EXIT_REASONS,
@@ -195,3 +197,40 @@ def test_an_event_held_or_booked_is_a_meeting_a_cancelled_one_is_not():
 	assert event_exit_reason("Open") == "Meeting"
 	assert event_exit_reason("Completed") == "Meeting"
 	assert event_exit_reason("Cancelled") is None
+
+
+# Properties
+
+OUTCOMES = [
+	None,
+	"Replied",
+	"Interested",
+	"Not Interested",
+	"Meeting Held",
+	"Completed",
+	"No Response",
+	"Bounced",
+]
+
+
+@given(
+	direction=st.sampled_from(["Inbound", "Outbound", "Internal", "inbound", "", "Sideways"]),
+	outcome=st.sampled_from([*OUTCOMES, "Something Else"]),
+	channel_type=st.sampled_from(
+		[None, "Email", "Voice", "voice", "Messaging", "Meeting", "Visit", "Web", "Other"]
+	),
+)
+def test_an_activity_gives_no_reason_or_one_of_the_stored_reasons(direction, outcome, channel_type):
+	assert activity_exit_reason(direction, outcome, channel_type) in (None, *EXIT_REASONS)
+
+
+@given(
+	stage_index=st.integers(min_value=0, max_value=len(STAGES) - 1),
+	exit_index=st.integers(min_value=0, max_value=len(STAGES) - 1),
+)
+def test_an_open_opportunity_leaves_exactly_when_its_stage_is_at_or_after_the_exit_stage(
+	stage_index, exit_index
+):
+	reason = opportunity_exit_reason("Open", STAGES[stage_index], STAGES[exit_index], STAGES)
+	assert (reason == "Stage Passed") == (stage_index >= exit_index)
+	assert reason in (None, "Stage Passed")

@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_extension.sequences.engine.schedule import add_business_days, due_at, is_working_day, next_slot
+from crm_extension.sequences.engine.schedule import (
+	add_business_days,
+	due_at,
+	is_working_day,
+	next_slot,
+	window_close,
+)
 
 UTC = timezone.utc
 NINE, FIVE = time(9, 0), time(17, 0)
@@ -241,3 +247,33 @@ def test_due_at_with_no_delay_is_the_next_slot():
 	assert due_at(moment, 0, HOLIDAYS_2024, NINE, FIVE, "Asia/Tehran", "UTC") == next_slot(
 		moment, HOLIDAYS_2024, NINE, FIVE, "Asia/Tehran", "UTC"
 	)
+
+
+# window_close
+
+
+def test_the_window_closes_at_its_end_in_the_partys_time_zone():
+	assert window_close(
+		datetime(2024, 6, 3, 13, 0), HOLIDAYS_2024, NINE, FIVE, "America/New_York", "UTC"
+	) == datetime(2024, 6, 3, 21, 0)
+	assert window_close(
+		datetime(2024, 6, 1, 6, 0), NO_HOLIDAYS, NINE, FIVE, "Asia/Tehran", "UTC"
+	) == datetime(2024, 6, 1, 13, 30)
+
+
+@pytest.mark.parametrize(
+	"moment",
+	[datetime(2024, 6, 3, 12, 59), datetime(2024, 6, 3, 21, 0), datetime(2024, 6, 8, 15, 0)],
+	ids=["before opening", "at closing", "on a Saturday"],
+)
+def test_outside_every_window_there_is_no_closing_time(moment):
+	assert window_close(moment, HOLIDAYS_2024, NINE, FIVE, "America/New_York", "UTC") is None
+
+
+@given(
+	earliest=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2025, 6, 30)),
+	tz=st.sampled_from(ZONES),
+)
+def test_every_slot_has_a_closing_time_after_it(earliest, tz):
+	slot = next_slot(earliest, HOLIDAYS_2024, NINE, FIVE, tz, "UTC")
+	assert window_close(slot, HOLIDAYS_2024, NINE, FIVE, tz, "UTC") > slot

@@ -54,15 +54,19 @@ def two_proportion_p_value(a_success: int, a_trials: int, b_success: int, b_tria
 
 def compare(a_success: int, a_trials: int, b_success: int, b_trials: int) -> dict:
 	"""Both variants' reply rates with 95 % intervals and whether the difference is significant (p < 0.05
-	with at least one trial in each arm). An arm with no trials has rate and interval None."""
+	with at least one trial in each arm). An arm with no trials has rate and interval None. ``winner`` is
+	the variant with the higher rate when the difference is significant, else None ("not yet significant")."""
 	p_value = two_proportion_p_value(a_success, a_trials, b_success, b_trials)
+	significant = p_value is not None and p_value < SIGNIFICANCE
+	rate_a, rate_b = _rate(a_success, a_trials), _rate(b_success, b_trials)
 	return {
-		"rate_a": _rate(a_success, a_trials),
-		"rate_b": _rate(b_success, b_trials),
+		"rate_a": rate_a,
+		"rate_b": rate_b,
 		"ci_a": wilson_interval(a_success, a_trials) if a_trials else None,
 		"ci_b": wilson_interval(b_success, b_trials) if b_trials else None,
 		"p_value": p_value,
-		"significant": p_value is not None and p_value < SIGNIFICANCE,
+		"significant": significant,
+		"winner": ("A" if rate_a > rate_b else "B") if significant else None,
 	}
 
 

@@ -16,7 +16,7 @@ MAX_SEARCH_DAYS = 3660
 
 UTC = timezone.utc
 
-__all__ = ["add_business_days", "due_at", "is_working_day", "next_slot", "zone"]
+__all__ = ["add_business_days", "due_at", "is_working_day", "next_slot", "window_close", "zone"]
 
 
 def is_working_day(day: date, holidays: Collection[date], weekly_off: Collection[int] = frozenset()) -> bool:
@@ -74,6 +74,28 @@ def next_slot(
 				return max(moment, opens).astimezone(site).replace(tzinfo=None)
 		day += timedelta(days=1)
 	raise ValueError(f"No working day within {MAX_SEARCH_DAYS} days: check the Holiday List")
+
+
+def window_close(
+	moment: datetime,
+	holidays: frozenset[date],
+	window_start: time,
+	window_end: time,
+	tz: str | None,
+	system_tz: str,
+	weekly_off: frozenset[int] = frozenset(),
+) -> datetime | None:
+	"""When the sending window that contains ``moment`` closes (naive, ``system_tz``); None when ``moment`` is
+	outside every window. Pass it as ``not_after`` to ``assign_send_times`` so that emails spread out by the
+	per-user gap are not sent after hours."""
+	site = zone(system_tz, UTC)
+	party = zone(tz, site)
+	instant = _as_utc(moment, site)
+	day = instant.astimezone(party).date()
+	if not is_working_day(day, holidays, weekly_off):
+		return None
+	opens, closes = _first_instant(day, window_start, party), _first_instant(day, window_end, party)
+	return closes.astimezone(site).replace(tzinfo=None) if opens <= instant < closes else None
 
 
 def due_at(
