@@ -222,6 +222,14 @@ def test_only_the_href_value_changes_and_every_other_byte_of_the_tag_stays():
 	)
 
 
+def test_whitespace_around_an_href_is_dropped_as_browsers_do():
+	seen = []
+	result = rewrite_links(
+		'<a href="\n  https://example.com/x \t">x</a>', lambda url: seen.append(url) or "T"
+	)
+	assert (seen, result) == (["https://example.com/x"], '<a href="T">x</a>')
+
+
 def test_an_unquoted_href_is_quoted_when_rewritten():
 	assert rewrite_links("<a href=https://example.com/x>go</a>", tracked) == (
 		'<a href="https://crm.example/t?u=https://example.com/x">go</a>'

@@ -91,7 +91,7 @@ def _href_values(html: str) -> list[tuple[int, int, str, str]]:
 				value = match.group(3)
 				quote = value[0] if value[:1] in ("'", '"') else '"'
 				text = value[1:-1] if value[:1] in ("'", '"') else value
-				found.append((offset + match.start(3), offset + match.end(3), unescape(text), quote))
+				found.append((offset + match.start(3), offset + match.end(3), unescape(text).strip(), quote))
 			break
 	return found
 
