@@ -1,6 +1,8 @@
 from email import message_from_string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_extension.sequences.engine.replies import auto_reply_reason, is_auto_reply
 
@@ -102,3 +104,20 @@ def test_the_reason_names_the_signal_that_decided():
 	assert auto_reply_reason({}, "Out of office") == "subject"
 	assert auto_reply_reason({"Precedence": "bulk"}, None) == "precedence"
 	assert auto_reply_reason({}, "Re: hi") is None
+
+
+def random_case(draw_bools, text: str) -> str:
+	return "".join(
+		char.upper() if flip else char.lower() for char, flip in zip(text, draw_bools, strict=False)
+	)
+
+
+@given(st.data())
+def test_header_names_values_and_subject_markers_match_in_any_letter_case(data):
+	flips = st.lists(st.booleans(), min_size=40, max_size=40)
+	name = random_case(data.draw(flips), "Auto-Submitted")
+	value = random_case(data.draw(flips), "auto-replied")
+	subject = random_case(data.draw(flips), "Automatic reply: hello")
+	assert is_auto_reply({name: value}, "Re: hello")
+	assert is_auto_reply({}, subject)
+	assert not is_auto_reply({name: random_case(data.draw(flips), "no")}, "Re: hello")

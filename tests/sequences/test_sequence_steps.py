@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crm_extension.activity_log.engine import feed
 from crm_extension.sequences.engine.steps import (
@@ -86,3 +88,18 @@ def test_each_step_reaches_the_party_on_a_channel_type_of_the_shared_vocabulary(
 def test_only_the_automatic_email_is_sent_and_only_the_human_steps_are_tasks():
 	assert [is_email_step(step) for step in STEP_TYPES] == [True, False, False, False, False, False]
 	assert [is_task_step(step) for step in STEP_TYPES] == [False, True, True, True, True, False]
+
+
+@given(
+	step_type=st.sampled_from(STEP_TYPES),
+	on_preferred=st.booleans(),
+	preferred=st.one_of(st.none(), st.sampled_from(CHANNEL_TYPES), st.text(max_size=12)),
+	has_template=st.sampled_from([None, True, False]),
+)
+def test_the_resolved_step_is_always_one_of_the_six_and_a_wait_never_changes(
+	step_type, on_preferred, preferred, has_template
+):
+	resolved = resolve_step_type(step_type, on_preferred, preferred, has_template=has_template)
+	assert resolved in STEP_TYPES
+	assert (resolved == "Wait") == (step_type == "Wait")
+	assert on_preferred or resolved == step_type
