@@ -46,6 +46,12 @@ WORK = {
 		party_kwargs=lambda party: {"doctype": party[0], "name": party[1]},
 		chunk_method="crm_extension.activity_log.refresh.refresh_chunk",
 	),
+	"sequence_exit": Work(
+		party_method="crm_extension.sequences.exits.check_document",
+		job_id=lambda party: f"crm_sequence_exit::{frappe.local.site}::{party[0]}::{party[1]}",
+		party_kwargs=lambda party: {"doctype": party[0], "name": party[1]},
+		chunk_method="crm_extension.sequences.exits.check_documents",
+	),
 	"lead_score": Work(
 		party_method="crm_extension.lead_scoring.jobs.score_one",
 		job_id=lambda party: f"crm_extension_lead_score::{frappe.local.site}::{party[1]}",

@@ -8,4 +8,5 @@ def after_insert(doc, method=None):
 	for link in doc.get("links") or []:
 		queue_preferred_channel_refresh(link.link_doctype, link.link_name)
 		queue_for_reference(link.link_doctype, link.link_name)
-	exits.on_call_log(doc)
+	if doc.status == "Completed":
+		exits.queue_check("Call Log", doc.name)  # an answered call ends the party's sequences

@@ -13,4 +13,5 @@ def after_insert(doc, method=None):
 		if doctype and name:
 			queue_preferred_channel_refresh(doctype, name)
 			queue_for_reference(doctype, name)
-	exits.on_communication(doc)  # a reply ends the party's sequences
+	if doc.sent_or_received == "Received":
+		exits.queue_check("Communication", doc.name)  # a reply ends the party's sequences

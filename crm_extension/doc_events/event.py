@@ -3,4 +3,4 @@ from crm_extension.sequences import exits
 
 def after_insert(doc, method=None):
 	"""A meeting booked with a party ends its sequences."""
-	exits.on_event(doc)
+	exits.queue_check("Event", doc.name)

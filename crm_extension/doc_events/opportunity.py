@@ -11,4 +11,5 @@ def validate(doc, method=None):
 
 def on_update(doc, method=None):
 	update_todos(doc)
-	exits.on_opportunity_update(doc)  # won, lost or past the sequence's exit stage
+	if not doc.flags.in_insert and (doc.has_value_changed("status") or doc.has_value_changed("sales_stage")):
+		exits.queue_check("Opportunity", doc.name)  # won, lost or past the sequence's exit stage

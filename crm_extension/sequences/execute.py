@@ -70,15 +70,71 @@ def execute_chunk(names: list[str]):
 		frappe.db.savepoint(save_point)
 		try:
 			execute_enrollment(row.name, party, chunk)
-		except Exception:
+		except Exception as error:
 			frappe.db.rollback(save_point=save_point)
 			frappe.log_error(
 				title=_("Sequence step failed"),
 				reference_doctype="CRM Sequence Enrollment",
 				reference_name=row.name,
 			)
+			record_failure(row.name, party, chunk, error)
 		else:
 			frappe.db.release_savepoint(save_point)
+
+
+def record_failure(name: str, party: Party | None, chunk: Chunk, error: Exception):
+	"""A step that could not run (a template error, no email account, the host refusing the email) is
+	recorded as Failed with its reason and handed to the salesperson as a ToDo; the sequence goes on, so it
+	neither stalls on the same error every five minutes nor skips the step silently."""
+	enrollment = locked_enrollment(name)
+	if not enrollment or enrollment.status != ACTIVE or party is None:
+		return
+	steps = chunk.sequence_steps(enrollment.sequence)
+	if enrollment.next_step > len(steps):
+		return
+	step = steps[enrollment.next_step - 1]
+	reason = failure_reason(error)
+	run = new_step_run(enrollment, step, step.step_type, None, chunk.now)
+	run.status, run.error = "Failed", reason
+	save_point = f"crm_sequence_failed_{frappe.generate_hash(length=8)}"
+	frappe.db.savepoint(save_point)
+	try:
+		run.insert(ignore_permissions=True, set_name=frappe.generate_hash(length=12))
+		run.db_set("todo", create_failure_task(run, enrollment, reason), update_modified=False)
+		advance(enrollment, steps, chunk.calendar(party.company), party, chunk.now)
+	except Exception:
+		frappe.db.rollback(save_point=save_point)
+		frappe.log_error(title=_("Sequence step failure could not be recorded"))
+	else:
+		frappe.db.release_savepoint(save_point)
+
+
+def failure_reason(error: Exception) -> str:
+	message = frappe.utils.strip_html_tags(str(error) or error.__class__.__name__).strip()
+	return (message.splitlines() or [error.__class__.__name__])[0][:300]
+
+
+def create_failure_task(run, enrollment, reason: str) -> str:
+	heading = _("Step {0} of sequence {1} could not run: do it by hand").format(
+		run.step_idx, enrollment.sequence
+	)
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "ToDo",
+				"allocated_to": enrollment.sender,
+				"assigned_by": enrollment.sender,
+				"reference_type": enrollment.reference_doctype,
+				"reference_name": enrollment.reference_name,
+				"description": f"<p><b>{frappe.utils.escape_html(heading)}</b></p>"
+				f"<p>{frappe.utils.escape_html(reason)}</p>",
+				"date": run.executed_at.date(),
+				"priority": "High",
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
 
 
 def execute_enrollment(name: str, party: Party | None, chunk: Chunk) -> str | None:

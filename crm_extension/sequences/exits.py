@@ -1,8 +1,10 @@
 """Ending enrollments when the party answers, meets, bounces, unsubscribes or the deal moves on.
 
-Checked twice: when the event happens (doc_events call the ``on_*`` functions) and again right before each
-step runs (``exit_reason_before_step``), so an event a hook missed (a Redis outage, a direct SQL import)
-still stops the sequence before the next message goes out.
+Checked twice: after the event (doc_events queue the document with ``queue_check``, once per transaction, so
+a save stays as fast as without sequences; the job calls the ``on_*`` function for it) and again right
+before each step runs (``exit_reason_before_step``), so a reply that arrived while its check was still
+queued, or that a hook missed (a Redis outage, a direct SQL import), still stops the sequence before the
+next message goes out.
 """
 
 from datetime import datetime
@@ -11,6 +13,7 @@ import frappe
 
 from crm_extension.activity_log.engine.feed import canonical_channel_type
 from crm_extension.activity_log.senders import find_party
+from crm_extension.refresh_queue import queue_refresh
 from crm_extension.sales_playbook.engine.knowledge import SALES_STAGES
 from crm_extension.sequences.engine.exits import (
 	activity_exit_reason,
@@ -65,6 +68,24 @@ def exit_for(refs: References, reason: str) -> int:
 
 
 # -- events ------------------------------------------------------------------------------------------------
+
+
+def queue_check(doctype: str, name: str):
+	"""Check this document's consequences for open enrollments after commit, in a worker."""
+	queue_refresh("sequence_exit", [(doctype, name)])
+
+
+def check_document(doctype: str, name: str) -> int:
+	"""The queued job: what the document means for the enrollments of the parties it concerns."""
+	handler = HANDLERS.get(doctype)
+	if not handler or not frappe.db.exists(doctype, name):
+		return 0
+	return handler(frappe.get_doc(doctype, name))
+
+
+def check_documents(parties: list[tuple[str, str]]) -> int:
+	"""Under bulk load (refresh_queue's drain): the same, for a chunk of documents."""
+	return sum(check_document(doctype, name) for doctype, name in parties)
 
 
 def on_communication(doc) -> int:
@@ -254,3 +275,14 @@ def _received_email_since(doctype: str, name: str, since: datetime) -> bool:
 		if not (is_auto_reply({}, row.subject) or is_auto_reply({}, _first_line(row.content))):
 			return True
 	return False
+
+
+HANDLERS = {
+	"Communication": on_communication,
+	"CRM Activity": on_activity,
+	"Call Log": on_call_log,
+	"Event": on_event,
+	"Email Unsubscribe": on_email_unsubscribe,
+	"Lead": on_lead_update,
+	"Opportunity": on_opportunity_update,
+}

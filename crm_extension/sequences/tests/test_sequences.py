@@ -7,7 +7,8 @@ import frappe
 from frappe.utils import add_to_date, get_datetime, now_datetime
 
 from crm_extension.api import sequence as api
-from crm_extension.sequences import dispatch, execute
+from crm_extension.refresh_queue import pending
+from crm_extension.sequences import dispatch, execute, exits
 from crm_extension.sequences.enrollment import enroll
 from crm_extension.sequences.parties import load_party
 from crm_extension.sequences.tests.factories import (
@@ -25,6 +26,11 @@ def run_due(enrollment: str):
 	make_due(enrollment)
 	execute.execute_chunk([enrollment])
 	return frappe.get_doc("CRM Sequence Enrollment", enrollment)
+
+
+def run_queued_exit_checks() -> int:
+	"""What the worker does after commit: the documents this transaction queued for an exit check."""
+	return exits.check_documents(sorted(pending("sequence_exit")))
 
 
 def lead_with_email(**values):
@@ -103,6 +109,8 @@ class TestSequences(CRMTestCase):
 		name = enroll(self.two_emails(), "Lead", lead.name)
 		make_due(name)
 		make_activity("Lead", lead.name, channel="WhatsApp", direction="Inbound", subject="Yes, call me")
+		self.assertEqual(frappe.db.get_value("CRM Sequence Enrollment", name, "status"), "Active")
+		self.assertEqual(run_queued_exit_checks(), 1)
 		enrollment = frappe.get_doc("CRM Sequence Enrollment", name)
 		self.assertEqual((enrollment.status, enrollment.exit_reason), ("Exited", "Replied"))
 		execute.execute_chunk([name])
@@ -124,8 +132,10 @@ class TestSequences(CRMTestCase):
 		frappe.get_doc({**received, "subject": "Automatic reply: Out of office"}).insert(
 			ignore_permissions=True
 		)
+		self.assertEqual(run_queued_exit_checks(), 0)
 		self.assertEqual(frappe.db.get_value("CRM Sequence Enrollment", name, "status"), "Active")
 		frappe.get_doc({**received, "subject": "Re: Hello"}).insert(ignore_permissions=True)
+		self.assertEqual(run_queued_exit_checks(), 1)
 		self.assertEqual(
 			frappe.db.get_value("CRM Sequence Enrollment", name, ["status", "exit_reason"]),
 			("Exited", "Replied"),
@@ -150,6 +160,7 @@ class TestSequences(CRMTestCase):
 		lead.reload()
 		lead.status = "Do Not Contact"
 		lead.save(ignore_permissions=True)
+		run_queued_exit_checks()
 		self.assertEqual(
 			frappe.db.get_value("CRM Sequence Enrollment", name, "exit_reason"), "Do Not Contact"
 		)
@@ -301,3 +312,43 @@ class TestSequenceAPIPermissions(CRMTestCase):
 		)
 		with self.assertRaises(frappe.ValidationError):
 			api.unenroll(name)
+
+
+class TestSequenceStepFailures(CRMTestCase):
+	def setUp(self):
+		frappe.set_user("Administrator")
+		outgoing_email_account()
+		open_all_hours()
+
+	def test_a_broken_template_marks_the_step_failed_with_its_reason_and_gives_the_salesperson_a_todo(self):
+		broken = email_template(subject="Hi {{ lead_name }}", body="<p>{{ missing.field }}</p>")
+		sequence = make_sequence(
+			[
+				{"step_type": "Automatic Email", "email_template": broken},
+				{"step_type": "Call Task", "task_text": "Call", "delay_days": 1},
+			]
+		)
+		lead = lead_with_email()
+		name = enroll(sequence, "Lead", lead.name)
+		enrollment = run_due(name)
+		run = frappe.get_all(
+			"CRM Sequence Step Run", filters={"enrollment": name}, fields=["status", "error", "todo"]
+		)
+		self.assertEqual(len(run), 1)
+		self.assertEqual(run[0].status, "Failed")
+		self.assertIn("missing", run[0].error)
+		self.assertEqual(frappe.db.get_value("ToDo", run[0].todo, "allocated_to"), "Administrator")
+		self.assertEqual(enrollment.next_step, 2)
+		self.assertEqual(frappe.db.count("Communication", {"reference_name": lead.name}), 0)
+
+	def test_a_party_without_an_email_address_gets_a_manual_email_todo_instead(self):
+		sequence = make_sequence([{"step_type": "Automatic Email", "email_template": email_template()}])
+		lead = make_lead()
+		name = enroll(sequence, "Lead", lead.name)
+		run_due(name)
+		self.assertEqual(
+			frappe.db.get_value("CRM Sequence Step Run", {"enrollment": name}, "step_type"), "Manual Email"
+		)
+		self.assertTrue(
+			frappe.db.exists("ToDo", {"reference_name": lead.name, "allocated_to": "Administrator"})
+		)

@@ -84,7 +84,8 @@ class CRMActivity(Document):
 	def after_insert(self):
 		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
 		queue_for_reference(self.reference_doctype, self.reference_name)
-		sequence_exits.on_activity(self)  # an answer on any channel ends the party's sequences
+		if self.direction != "Internal":
+			sequence_exits.queue_check("CRM Activity", self.name)  # an answer on any channel ends sequences
 
 	def on_update(self):
 		self.create_follow_up()
