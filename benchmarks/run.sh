@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks on an existing bench ($FRAPPE_BENCH, default ~frappe/frappe-bench) and writes
-# benchmarks/results/<name>.json. Usage: bash benchmarks/run.sh [timeline|http|leads|value|playbook|all]   (default: all)
+# benchmarks/results/<name>.json. Usage: bash benchmarks/run.sh [timeline|http|leads|value|playbook|sequences|all]   (default: all)
 #
 # Like scripts/test.sh it starts MariaDB/Redis if they are down, installs this checkout into the
 # bench's current site if it is not installed yet (and uninstalls it again afterwards), and builds nothing.
@@ -135,6 +135,11 @@ playbook_benchmarks() {
 	return $status
 }
 
+sequences_benchmark() {
+	say "Sequences: 1,100 of 10,100 enrollments due, 2 workers, vs the host's plain Email Queue insert"
+	save sequences_due_pass "$(site_call benchmarks.sequences.due_pass run)"
+}
+
 prepare || exit 1
 failures=0
 case $which in
@@ -143,8 +148,9 @@ case $which in
 	leads) leads_benchmarks || failures=1 ;;
 	value) value_benchmark || failures=1 ;;
 	playbook) playbook_benchmarks || failures=1 ;;
+	sequences) sequences_benchmark || failures=1 ;;
 	all) timeline_benchmark || failures=1; http_benchmarks || failures=1; leads_benchmarks || failures=1; value_benchmark || failures=1
-		playbook_benchmarks || failures=1 ;;
-	*) echo "unknown benchmark '$which' (timeline|http|leads|value|playbook|all)"; exit 2 ;;
+		playbook_benchmarks || failures=1; sequences_benchmark || failures=1 ;;
+	*) echo "unknown benchmark '$which' (timeline|http|leads|value|playbook|sequences|all)"; exit 2 ;;
 esac
 exit $failures

@@ -10,6 +10,7 @@ from frappe import _
 from frappe.utils import now_datetime
 from frappe.utils.password import get_encryption_key
 
+from crm_extension.lead_scoring.jobs import queue_for_reference
 from crm_extension.sequences.engine.links import verify_link
 from crm_extension.sequences.enrollment import (
 	EXITED,
@@ -36,7 +37,11 @@ def enroll(sequence: str, reference_doctype: str, reference_name: str) -> str:
 @frappe.whitelist(methods=["POST"])
 def enroll_many(sequence: str, reference_doctype: str, names: str | list) -> dict:
 	"""From a list view: enroll each selected document the user may read; says which were refused."""
-	names = json.loads(names) if isinstance(names, str) else names
+	if isinstance(names, str):
+		try:
+			names = json.loads(names)
+		except ValueError:
+			names = None
 	if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
 		frappe.throw(_("names must be a list of document names"), title=_("Invalid Request"))
 	if len(names) > MAX_BULK_ENROLL:
@@ -169,13 +174,18 @@ def click(t: str | None = None):
 		return
 	url, step_run = verified
 	record_click(step_run)
+	# a GET request is rolled back unless it asks for a commit (frappe.app.sync_database)
+	frappe.local.flags.commit = True
 	frappe.local.response["type"] = "redirect"
 	frappe.local.response["location"] = url
 
 
 def record_click(step_run: str):
 	run = frappe.db.get_value(
-		"CRM Sequence Step Run", step_run, ["name", "communication", "clicked_on"], as_dict=True
+		"CRM Sequence Step Run",
+		step_run,
+		["name", "communication", "clicked_on", "reference_doctype", "reference_name"],
+		as_dict=True,
 	)
 	if not run:
 		return
@@ -183,7 +193,31 @@ def record_click(step_run: str):
 		frappe.db.set_value(
 			"CRM Sequence Step Run", run.name, "clicked_on", now_datetime(), update_modified=False
 		)
+		# lead scoring counts clicks (outcome "Clicked"): rescore the Lead the email was about
+		queue_for_reference(run.reference_doctype, run.reference_name)
 	if run.communication:
 		frappe.db.set_value(
 			"Communication", run.communication, "delivery_status", "Clicked", update_modified=False
 		)
+
+
+@frappe.whitelist(methods=["GET", "POST"])
+def performance(sequence: str) -> dict:
+	"""The numbers of the "Sequence Performance" report for one sequence, for the chart on its form."""
+	from crm_extension.sequences.report.sequence_performance.sequence_performance import (
+		get_chart,
+		sequence_performance,
+	)
+
+	if not frappe.db.exists("CRM Sequence", sequence):
+		frappe.throw(
+			_("Sequence {0} does not exist").format(frappe.bold(sequence)),
+			frappe.DoesNotExistError,
+			title=_("Not Found"),
+		)
+	frappe.has_permission("CRM Sequence", "read", sequence, throw=True)
+	performances = sequence_performance([sequence])
+	return {
+		"performance": performances[0] if performances else None,
+		"chart": get_chart(performances, with_sequence=False),
+	}

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 import frappe
 from frappe.utils import get_system_timezone, get_time, getdate
 
-from crm_extension.sequences.engine.schedule import due_at, next_slot
+from crm_extension.sequences.engine.schedule import due_at, next_slot, window_close
 from crm_extension.sequences.engine.throttle import Limits
 
 HOLIDAY_HORIZON_DAYS = 400
@@ -35,6 +35,11 @@ class SendingCalendar:
 			earliest, self.holidays, self.window_start, self.window_end, tz or self.system_tz, self.system_tz
 		)
 
+	def window_close(self, moment: datetime, tz: str | None) -> datetime | None:
+		return window_close(
+			moment, self.holidays, self.window_start, self.window_end, tz or self.system_tz, self.system_tz
+		)
+
 
 def settings():
 	return frappe.get_cached_doc("CRM Sequence Settings")
@@ -42,7 +47,8 @@ def settings():
 
 def sending_limits() -> Limits:
 	values = settings()
-	return Limits(per_24h=int(values.emails_per_day or 0), min_gap_seconds=int(values.min_gap_seconds or 0))
+	gap = values.min_gap_seconds
+	return Limits(per_24h=int(values.emails_per_day or 0), min_gap_seconds=30 if gap is None else int(gap))
 
 
 def sending_calendar(company: str | None = None) -> SendingCalendar:

@@ -26,13 +26,16 @@ def dispatch_due():
 
 
 def due_chunks(limit: int = MAX_PER_RUN, size: int = CHUNK_SIZE) -> list[list[str]]:
+	"""The oldest due enrollments, grouped by sender so that one salesperson's emails are mostly in one chunk
+	(workers then rarely wait for each other's sender lock, execute.hold_sender_lock)."""
 	enrollment = frappe.qb.DocType("CRM Sequence Enrollment")
-	names = (
+	rows = (
 		frappe.qb.from_(enrollment)
-		.select(enrollment.name)
+		.select(enrollment.name, enrollment.sender)
 		.where((enrollment.status == ACTIVE) & (enrollment.next_step_at <= now_datetime()))
 		.orderby(enrollment.next_step_at)
 		.limit(limit)
-		.run(pluck=True)
+		.run()
 	)
+	names = [name for name, _sender in sorted(rows, key=lambda row: row[1] or "")]
 	return [names[start : start + size] for start in range(0, len(names), size)]

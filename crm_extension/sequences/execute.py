@@ -17,7 +17,7 @@ from frappe.utils.password import get_encryption_key
 
 from crm_extension.sequences.calendar import SendingCalendar, sending_calendar, sending_limits
 from crm_extension.sequences.engine.links import rewrite_links, sign_link
-from crm_extension.sequences.engine.steps import resolve_step_type
+from crm_extension.sequences.engine.steps import resolve_step_type, step_channel_type
 from crm_extension.sequences.engine.throttle import assign_send_times, next_free_time
 from crm_extension.sequences.enrollment import ACTIVE, EXITED, FINISHED, end_enrollments
 from crm_extension.sequences.exits import exit_reason_before_step
@@ -160,18 +160,24 @@ def execute_enrollment(name: str, party: Party | None, chunk: Chunk) -> str | No
 	if slot > chunk.now:
 		return postpone(name, slot, _("the sending window"))
 	step_type = resolve_step_type(
-		step.step_type, bool(step.on_preferred_channel), party.preferred_channel_type
+		step.step_type,
+		bool(step.on_preferred_channel),
+		party.preferred_channel_type,
+		has_template=bool(step.email_template),
 	)
+	if step_type == AUTOMATIC_EMAIL and not party.email:
+		step_type = MANUAL_EMAIL  # nobody to send to: the salesperson finds an address
 	send_at = None
 	if step_type == AUTOMATIC_EMAIL:
-		send_at = email_send_time(enrollment.sender, chunk.now)
+		send_at = email_send_time(
+			enrollment.sender, chunk.now, calendar.window_close(chunk.now, party.timezone)
+		)
 		if send_at is None:
-			wait_until = next_free_time(
-				chunk.now, recent_sends(enrollment.sender, chunk.now), sending_limits()
+			sends = recent_sends(enrollment.sender, chunk.now)
+			wait_until = next_free_time(chunk.now, sends, sending_limits())
+			return postpone(
+				name, calendar.next_slot(wait_until, party.timezone), _("the salesperson's sending limits")
 			)
-			return postpone(name, calendar.next_slot(wait_until, party.timezone), _("the daily email limit"))
-		if not party.email:
-			step_type = MANUAL_EMAIL  # nobody to send to: the salesperson finds an address
 	run = new_step_run(enrollment, step, step_type, send_at, chunk.now)
 	with savepoint(catch=(frappe.DuplicateEntryError, frappe.UniqueValidationError)):
 		run.insert(ignore_permissions=True, set_name=frappe.generate_hash(length=12))
@@ -197,7 +203,7 @@ def new_step_run(enrollment, step, step_type: str, send_at, now):
 			"sequence": enrollment.sequence,
 			"step_idx": enrollment.next_step,
 			"step_type": step_type,
-			"channel_type": CHANNEL_OF_STEP.get(step_type),
+			"channel_type": step_channel_type(step_type),
 			"variant": enrollment.variant if step.variant_b_template else None,
 			"reference_doctype": enrollment.reference_doctype,
 			"reference_name": enrollment.reference_name,
@@ -206,15 +212,6 @@ def new_step_run(enrollment, step, step_type: str, send_at, now):
 			"send_at": send_at,
 		}
 	)
-
-
-CHANNEL_OF_STEP = {
-	AUTOMATIC_EMAIL: "Email",
-	MANUAL_EMAIL: "Email",
-	"Call Task": "Voice",
-	"Messaging Task": "Messaging",
-	"Visit Task": "Visit",
-}
 
 
 def carry_out(run, enrollment, step, party: Party):
@@ -339,5 +336,35 @@ def recent_sends(sender: str, now: datetime) -> list[datetime]:
 	)
 
 
-def email_send_time(sender: str, now: datetime) -> datetime | None:
-	return assign_send_times(now, recent_sends(sender, now), 1, sending_limits())[0]
+def email_send_time(sender: str, now: datetime, window_closes: datetime | None) -> datetime | None:
+	"""The sender's next free slot (24 h cap, gap between emails) before the sending window closes."""
+	hold_sender_lock(sender)
+	return assign_send_times(now, recent_sends(sender, now), 1, sending_limits(), not_after=window_closes)[0]
+
+
+SENDER_LOCK_SECONDS = 120
+
+
+def hold_sender_lock(sender: str):
+	"""Two workers must not give a salesperson's emails the same slot: a chunk takes a named lock per sender
+	before reading the sender's recent sends and keeps it until its transaction ends (several workers,
+	several machines, one database)."""
+	held = getattr(frappe.local, "crm_sequence_sender_locks", None)
+	if held is None:
+		held = frappe.local.crm_sequence_sender_locks = set()
+	if sender in held:
+		return
+	name = f"crm_sequence_sender:{frappe.local.site}:{sender}"[:64]
+	if not frappe.db.sql("SELECT GET_LOCK(%s, %s)", (name, SENDER_LOCK_SECONDS))[0][0]:
+		frappe.throw(_("Another worker is sending {0}'s sequence emails").format(sender))
+	if not held:
+		frappe.db.after_commit.add(release_sender_locks)
+		frappe.db.after_rollback.add(release_sender_locks)
+	held.add(sender)
+
+
+def release_sender_locks():
+	held = getattr(frappe.local, "crm_sequence_sender_locks", None) or set()
+	frappe.local.crm_sequence_sender_locks = None
+	for sender in held:
+		frappe.db.sql("SELECT RELEASE_LOCK(%s)", (f"crm_sequence_sender:{frappe.local.site}:{sender}"[:64],))

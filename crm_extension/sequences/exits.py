@@ -71,8 +71,17 @@ def exit_for(refs: References, reason: str) -> int:
 
 
 def queue_check(doctype: str, name: str):
-	"""Check this document's consequences for open enrollments after commit, in a worker."""
-	queue_refresh("sequence_exit", [(doctype, name)])
+	"""Check this document's consequences for open enrollments after commit, in a worker; nothing is queued
+	on a site with no open enrollment (one index probe), so an import of activities costs no exit jobs."""
+	if any_open_enrollment():
+		queue_refresh("sequence_exit", [(doctype, name)])
+
+
+def any_open_enrollment() -> bool:
+	enrollment = frappe.qb.DocType("CRM Sequence Enrollment")
+	return bool(
+		frappe.qb.from_(enrollment).select(enrollment.name).where(enrollment.status.isin(OPEN)).limit(1).run()
+	)
 
 
 def check_document(doctype: str, name: str) -> int:

@@ -1,6 +1,7 @@
 """Sequences on a real ERPNext site: enrollment, exactly-once steps through the host's email queue, exits on
 any channel, the sending window and limits, click tracking, and the API's permission checks."""
 
+import itertools
 from urllib.parse import parse_qs, urlparse
 
 import frappe
@@ -192,8 +193,8 @@ class TestSequences(CRMTestCase):
 	def test_the_daily_email_limit_holds_and_the_rest_wait_with_a_reason(self):
 		frappe.db.set_single_value("CRM Sequence Settings", "emails_per_day", 2)
 		frappe.clear_document_cache("CRM Sequence Settings", "CRM Sequence Settings")
-		sequence = self.two_emails()
-		names = [enroll(sequence, "Lead", lead_with_email().name) for _ in range(3)]
+		sequence, sender = self.two_emails(), make_user(["Sales User"])  # a sender with no sends yet
+		names = [enroll(sequence, "Lead", lead_with_email().name, sender) for _ in range(3)]
 		for name in names:
 			make_due(name)
 		execute.execute_chunk(names)
@@ -207,6 +208,35 @@ class TestSequences(CRMTestCase):
 		self.assertEqual(len(waiting), 1)
 		self.assertIn("limit", waiting[0].waiting_for)
 		self.assertGreater(get_datetime(waiting[0].next_step_at), now_datetime())
+
+	def test_a_salespersons_emails_are_spaced_by_the_minimum_gap(self):
+		frappe.db.set_single_value("CRM Sequence Settings", "min_gap_seconds", 30)
+		frappe.clear_document_cache("CRM Sequence Settings", "CRM Sequence Settings")
+		sequence, sender = self.two_emails(), make_user(["Sales User"])  # a sender with no sends yet
+		names = [enroll(sequence, "Lead", lead_with_email().name, sender) for _ in range(3)]
+		for name in names:
+			make_due(name)
+		execute.execute_chunk(names)
+		sends = frappe.get_all(
+			"CRM Sequence Step Run",
+			filters={"enrollment": ("in", names)},
+			pluck="send_at",
+			order_by="send_at",
+		)
+		self.assertEqual(len(sends), 3)
+		gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sends)]
+		self.assertGreaterEqual(min(gaps), 30)
+		queued = frappe.get_all(
+			"Email Queue",
+			filters={
+				"reference_name": (
+					"in",
+					[frappe.db.get_value("CRM Sequence Enrollment", n, "reference_name") for n in names],
+				)
+			},
+			pluck="send_after",
+		)
+		self.assertEqual(sorted(queued), sends)
 
 	def test_a_click_is_recorded_once_and_a_tampered_link_records_nothing(self):
 		lead = lead_with_email()

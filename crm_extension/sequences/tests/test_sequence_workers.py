@@ -1,0 +1,100 @@
+"""Two workers, one due chunk, real commits: each step runs once and each email is queued once."""
+
+import threading
+
+import frappe
+
+from crm_extension.sequences.enrollment import enroll
+from crm_extension.sequences.execute import execute_chunk
+from crm_extension.sequences.tests.factories import (
+	email_template,
+	make_due,
+	make_sequence,
+	open_all_hours,
+	outgoing_email_account,
+)
+from crm_extension.tests.factories import default_company, make_lead, unique
+from crm_extension.tests.utils import CommittingTestCase
+
+SETTINGS_FIELDS = ("window_start", "window_end", "emails_per_day", "min_gap_seconds", "company")
+
+
+class TestTwoWorkers(CommittingTestCase):
+	sweep_doctypes = ("Lead Score Log", "Version")
+
+	def setUp(self):
+		super().setUp()
+		settings = frappe.get_single("CRM Sequence Settings")
+		self.saved = {field: settings.get(field) for field in SETTINGS_FIELDS}
+		self.holiday_list = frappe.db.get_value("Company", default_company(), "default_holiday_list")
+		open_all_hours()
+		outgoing_email_account()
+		frappe.db.commit()
+
+	def tearDown(self):
+		frappe.db.rollback()
+		frappe.db.set_value("Company", default_company(), "default_holiday_list", self.holiday_list)
+		for field, value in self.saved.items():
+			frappe.db.set_single_value("CRM Sequence Settings", field, value)
+		frappe.db.commit()
+		super().tearDown()
+
+	def test_two_workers_running_the_same_chunk_execute_each_step_and_queue_each_email_once(self):
+		template = email_template()
+		sequence = make_sequence(
+			[
+				{"step_type": "Automatic Email", "email_template": template},
+				{"step_type": "Call Task", "task_text": "Call", "delay_days": 2},
+			]
+		)
+		leads = [make_lead(email_id=f"{unique('w').replace(' ', '')}@example.com") for _ in range(6)]
+		names = [enroll(sequence, "Lead", lead.name) for lead in leads]
+		for name in names:
+			make_due(name)
+		frappe.db.commit()
+
+		errors = run_in_two_workers(names)
+
+		self.assertEqual(errors, [])
+		runs = frappe.get_all(
+			"CRM Sequence Step Run",
+			filters={"enrollment": ("in", names)},
+			fields=["enrollment", "communication"],
+		)
+		self.assertEqual(sorted(run.enrollment for run in runs), sorted(names))
+		communications = [run.communication for run in runs]
+		self.assertEqual(frappe.db.count("Email Queue", {"communication": ("in", communications)}), 6)
+		self.assertEqual(
+			frappe.db.count("Communication", {"reference_name": ("in", [lead.name for lead in leads])}), 6
+		)
+		self.assertEqual(
+			set(
+				frappe.get_all("CRM Sequence Enrollment", filters={"name": ("in", names)}, pluck="next_step")
+			),
+			{2},
+		)
+
+
+def run_in_two_workers(names: list[str]) -> list[str]:
+	site, sites_path = frappe.local.site, frappe.local.sites_path
+	start = threading.Barrier(2)
+	errors: list[str] = []
+
+	def work():
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect()
+		try:
+			start.wait(timeout=30)
+			execute_chunk(names)
+			frappe.db.commit()  # as an RQ job ends
+		except Exception as error:
+			errors.append(repr(error))
+		finally:
+			frappe.destroy()
+
+	workers = [threading.Thread(target=work) for _ in range(2)]
+	for worker in workers:
+		worker.start()
+	for worker in workers:
+		worker.join(timeout=300)
+	return errors
