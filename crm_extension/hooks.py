@@ -20,17 +20,37 @@ before_uninstall = "crm_extension.setup.uninstall.before_uninstall"
 before_tests = "erpnext.setup.utils.before_tests"
 
 doctype_js = {
-	"Lead": ["public/js/activity_log/party_form.js", "public/js/lead_scoring/lead_form.js"],
+	"Lead": [
+		"public/js/activity_log/party_form.js",
+		"public/js/lead_scoring/lead_form.js",
+		"public/js/sequences/enroll.js",
+		"public/js/sequences/party_form.js",
+	],
 	"Customer": ["public/js/activity_log/party_form.js", "public/js/customer_value/customer_form.js"],
-	"Contact": "public/js/activity_log/party_form.js",
+	"Contact": [
+		"public/js/activity_log/party_form.js",
+		"public/js/sequences/enroll.js",
+		"public/js/sequences/party_form.js",
+	],
 	"Prospect": "public/js/activity_log/party_form.js",
 	"Opportunity": [
 		"public/js/activity_log/party_form.js",
 		"public/js/sales_playbook/opportunity_form.js",
+		"public/js/sequences/enroll.js",
+		"public/js/sequences/party_form.js",
 	],
 }
 
-doctype_list_js = {"Lead": "public/js/lead_scoring/lead_list.js"}
+doctype_list_js = {
+	"Lead": [
+		"public/js/lead_scoring/lead_list.js",
+		"public/js/sequences/enroll.js",
+		"public/js/sequences/party_list.js",
+	],
+	# Sequences: "Enroll in Sequence" on the selected rows
+	"Contact": ["public/js/sequences/enroll.js", "public/js/sequences/party_list.js"],
+	"Opportunity": ["public/js/sequences/enroll.js", "public/js/sequences/party_list.js"],
+}
 
 permission_query_conditions = {
 	"CRM Activity": "crm_extension.activity_log.permissions.get_permission_query_conditions",

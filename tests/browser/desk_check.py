@@ -78,13 +78,25 @@ def screens(
 		("buyer_persona", "/app/buyer-persona/Analytical", "[data-fieldname='traits'] textarea"),
 		("playbook_effectiveness", "/app/query-report/Playbook Effectiveness", ".chart-container rect.bar"),
 		("playbook_pipeline", "/app/query-report/Playbook Pipeline", ".dt-scrollable .dt-row"),
+		# the Lead's sequences at the top of its form (enrollments, or the Enroll button alone)
+		("lead_sequences", f"/app/lead/{lead}", ".crm-sequences-section .crm-sequence-enroll"),
+		# "Due today": the salesperson's open sequence tasks (the filter shows even when nothing is due)
+		("sequence_tasks_due", "/app/query-report/Sequence Tasks Due", "[data-fieldname='due_by'] input"),
 	]
 
 
 # Screens saved whole, not just the viewport: the timeline's rows of every kind.
 FULL_PAGE_SCREENS = ("lead_timeline",)
 # The screens a salesperson opens, checked again as a user with the Sales User role alone.
-SALES_USER_SCREENS = ("workspace", "lead_timeline", "activity_list", "activity_form", "lead_score")
+SALES_USER_SCREENS = (
+	"workspace",
+	"lead_timeline",
+	"activity_list",
+	"activity_form",
+	"lead_score",
+	"lead_sequences",
+	"sequence_tasks_due",
+)
 
 
 def passes(fixtures: dict) -> list[tuple[str, str, str, tuple[str, ...] | None]]:
