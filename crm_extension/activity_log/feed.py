@@ -24,6 +24,7 @@ from crm_extension.activity_log.engine.feed import (
 	add_row_target,
 	channel_for_record,
 	clip_summary,
+	email_engagement,
 	normalise_host_item,
 )
 from crm_extension.activity_log.links import References, related_references
@@ -90,7 +91,7 @@ def get_feed(
 		return []
 	sql = " union ".join(query.branches)
 	sql += f" order by at desc, source_doctype, source_name desc limit {int(start)}, {int(page_length)}"
-	return _present(frappe.db.sql(sql, query.params, as_dict=True))
+	return _add_email_engagement(_present(frappe.db.sql(sql, query.params, as_dict=True)))
 
 
 def _select(table: str, index: str | None = None, **columns: str) -> str:
@@ -396,6 +397,37 @@ def _can_read(doctype: str, user: str | None) -> bool:
 
 def _match_conditions(doctype: str, user: str | None) -> str:
 	return match_conditions(doctype, user) or "1=1"
+
+
+def _add_email_engagement(rows: list[dict]) -> list[dict]:
+	"""``engagement`` ("Opened", "Clicked") on the page's sent emails: one query on their Communications and
+	one on the sequence step runs that sent them (indexed on ``communication``), not one per row."""
+	sent = [row["source_name"] for row in rows if row["source_doctype"] == "Communication"]
+	if not sent:
+		return rows
+	tracking = {
+		row.name: row
+		for row in frappe.get_all(
+			"Communication",
+			filters={"name": ("in", sent), "sent_or_received": "Sent"},
+			fields=["name", "read_by_recipient", "delivery_status"],
+		)
+	}
+	clicked = set(
+		frappe.get_all(
+			"CRM Sequence Step Run",
+			filters={"communication": ("in", list(tracking)), "clicked_on": ("is", "set")},
+			pluck="communication",
+		)
+		if tracking
+		else ()
+	)
+	for row in rows:
+		if email := tracking.get(row["source_name"]) if row["source_doctype"] == "Communication" else None:
+			row["engagement"] = email_engagement(
+				email.read_by_recipient, email.delivery_status, email.name in clicked
+			)
+	return rows
 
 
 def _present(rows: list[dict]) -> list[dict]:

@@ -201,6 +201,9 @@ def _aggregates(query: TallyQuery) -> tuple[list[str], dict]:
 			if value := getattr(rule, column):
 				params[f"r{number}_{column}"] = value.strip()
 				conditions.append(f"{column} = %(r{number}_{column})s")
+		if rule.within_days:
+			params[f"r{number}_window"] = rule.within_days * SECONDS_PER_DAY
+			conditions.append(f"{AGE_SECONDS} <= %(r{number}_window)s")
 		matches = " and ".join(conditions)
 		if rule.half_life_days:
 			params[f"r{number}_half_life"] = rule.half_life_days * SECONDS_PER_DAY

@@ -75,8 +75,13 @@ def setting(settings, fieldname: str):
 
 def rule_mapping(row) -> dict:
 	"""A Lead Scoring Rule as the engine reads it: Frappe stores an empty number as 0, which for the
-	half-life and the cap means "none"."""
-	return {**row, "name": row.get("label"), "half_life_days": row.get("half_life_days") or None}
+	half-life, the cap and the window means "none"."""
+	return {
+		**row,
+		"name": row.get("label"),
+		"half_life_days": row.get("half_life_days") or None,
+		"within_days": row.get("within_days") or None,
+	}
 
 
 def lead_columns() -> list[str]:

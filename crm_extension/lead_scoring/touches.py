@@ -89,10 +89,11 @@ def activity_touches(owners: dict[Ref, set[str]]) -> dict[str, list[dict]]:
 
 
 def host_touches(owners: dict[Ref, set[str]], span: LeadSpan | None = None) -> dict[str, list[dict]]:
-	"""The host's emails, calls and meetings about the documents in ``owners``, per Lead, each item once."""
+	"""The host's emails, calls and meetings about the documents in ``owners``, per Lead, each item once;
+	and the clicks on links of sequence emails (outcome "Clicked", at the click's time)."""
 	by_doctype = names_by_doctype(owners)
 	host_items: dict[str, dict[Ref, dict]] = defaultdict(dict)
-	for reader in (_communications, _calls, _events):
+	for reader in (_communications, _calls, _events, _sequence_clicks):
 		for doctype, names in by_doctype.items():
 			for row in reader(doctype, names, span):
 				item = normalise_host_item(row)
@@ -208,6 +209,21 @@ def _events(doctype: str, names: list[str], span: LeadSpan | None = None) -> lis
 			p.reference_doctype as ref_doctype, p.reference_docname as ref_name
 		from `tabEvent Participants` p straight_join `tabEvent` e on e.name = p.parent
 		where p.parenttype = 'Event' and p.reference_doctype = %(doctype)s and {docname}""",
+		{**params, "doctype": doctype},
+		as_dict=True,
+	)
+
+
+def _sequence_clicks(doctype: str, names: list[str], span: LeadSpan | None = None) -> list[dict]:
+	"""The first click on a link of each sequence email sent about the documents (``CRM Sequence Step Run``:
+	its ``clicked_on``), on the step runs' (reference_doctype, reference_name) index."""
+	reference, params = reference_condition("r.reference_name", doctype, names, span)
+	return frappe.db.sql(
+		f"""select 'CRM Sequence Step Run' as source_doctype, r.name as source_name, r.clicked_on as at,
+			null as channel, null as direction, 'Clicked' as outcome,
+			r.reference_doctype as ref_doctype, r.reference_name as ref_name
+		from `tabCRM Sequence Step Run` r
+		where r.reference_doctype = %(doctype)s and {reference} and r.clicked_on is not null""",
 		{**params, "doctype": doctype},
 		as_dict=True,
 	)

@@ -1,4 +1,4 @@
-from crm_extension.activity_log.engine.feed import add_row_target, clip_summary
+from crm_extension.activity_log.engine.feed import add_row_target, clip_summary, email_engagement
 
 
 def row(source_doctype, source_name="X-1", reference_doctype="Lead", reference_name="CRM-LEAD-1"):
@@ -40,3 +40,12 @@ def test_long_details_are_clipped_with_an_ellipsis_and_short_ones_kept():
 	assert clip_summary("  Called, no answer  ") == "Called, no answer"
 	assert clip_summary("word " * 100) == ("word " * 56).strip() + "…"
 	assert clip_summary("   ") is None
+
+
+def test_a_sent_email_shows_opened_when_read_and_clicked_when_a_link_was_followed():
+	assert email_engagement(0, "Sent", None) == []
+	assert email_engagement(1, "Read", None) == ["Opened"]
+	assert email_engagement(0, "Sent", "2026-12-04 10:00:00") == ["Clicked"]
+	# the host's pixel overwrites delivery_status with "Read" after a click: the step run keeps the click
+	assert email_engagement(1, "Read", "2026-12-04 10:00:00") == ["Opened", "Clicked"]
+	assert email_engagement(0, "Clicked", None) == ["Clicked"]

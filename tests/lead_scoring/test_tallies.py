@@ -95,3 +95,39 @@ def test_merging_never_changes_the_tallies_it_was_given():
 
 	assert together.rules[WHATSAPP].count == 2
 	assert (first.rules[WHATSAPP].count, second.rules[WHATSAPP].count) == (1, 1)
+
+
+def test_a_rule_with_a_window_counts_only_the_items_of_its_last_days():
+	clicked = EngagementRule(
+		"C",
+		"clicked a link lately",
+		30,
+		channel="Email",
+		outcome="Clicked",
+		half_life_days=None,
+		within_days=14,
+	)
+	feed = [
+		item(2, "Email", "Internal", "Clicked"),
+		item(14, "Email", "Internal", "Clicked"),
+		item(20, "Email", "Internal", "Clicked"),
+		item(1, "Email", "Inbound", "Replied"),
+	]
+	tally = tally_feed(feed, [clicked], AS_OF).rules[clicked]
+	assert (tally.count, tally.latest_at) == (2, AS_OF - timedelta(days=2))
+	assert score_lead(LEAD, [item(20, "Email", "Internal", "Clicked")], [clicked], AS_OF).score == 0
+	capped = EngagementRule(
+		"K", "k", 30, outcome="Clicked", half_life_days=None, max_points=30, within_days=14
+	)
+	assert score_lead(LEAD, feed, [capped], AS_OF).score == 30
+
+
+def test_a_window_is_part_of_a_rules_identity_and_must_be_positive():
+	from crm_extension.lead_scoring.engine.errors import LeadScoringError
+	from crm_extension.lead_scoring.engine.rules import rule_from_mapping
+
+	row = {"name": "C", "rule_type": "Engagement", "points": 5, "outcome": "Clicked"}
+	assert rule_from_mapping({**row, "within_days": 0}).within_days is None
+	assert rule_from_mapping({**row, "within_days": 7}) != rule_from_mapping({**row, "within_days": 14})
+	with pytest.raises(LeadScoringError):
+		rule_from_mapping({**row, "within_days": -3})

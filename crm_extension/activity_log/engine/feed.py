@@ -90,6 +90,9 @@ RECORD_CHANNELS = {
 	"Quotation": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
 	"Sales Order": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
 	"Sales Invoice": ChannelInfo(SALES_DOCUMENT_CHANNEL, OTHER, OUTBOUND),
+	# A click on a link of a sequence email (lead scoring reads them as items with outcome "Clicked"). Not a
+	# message from the party: Internal, so it neither counts as contact nor matches rules on Inbound replies.
+	"CRM Sequence Step Run": ChannelInfo("Email", EMAIL, INTERNAL),
 }
 
 
@@ -151,6 +154,21 @@ def outcome_for_event_status(status: str | None) -> str | None:
 def channel_for_record(doctype: str) -> ChannelInfo | None:
 	"""Channel of a ToDo, note or sales document; None for doctypes whose channel depends on their fields."""
 	return RECORD_CHANNELS.get(doctype)
+
+
+# Engagement with a sent email: the host's read tracking (the pixel sets read_by_recipient) and a followed link
+# (a sequence email's signed redirect records the step run's clicked_on; integrations set delivery_status).
+OPENED, CLICKED = N_("Opened"), N_("Clicked")
+
+
+def email_engagement(read_by_recipient, delivery_status: str | None, clicked_on) -> list[str]:
+	"""The badges a sent email's timeline row shows: "Opened", "Clicked", both or none."""
+	badges = []
+	if read_by_recipient:
+		badges.append(OPENED)
+	if clicked_on or delivery_status == CLICKED:
+		badges.append(CLICKED)
+	return badges
 
 
 def normalise_host_item(item: dict) -> dict:

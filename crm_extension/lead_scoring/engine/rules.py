@@ -10,8 +10,9 @@ Three kinds of rule, each with an id, a label and points (negative points make a
 - **Engagement** (``EngagementRule``): every feed item (``activity_log.engine.feed``: ``channel``,
   ``direction``, ``outcome``, ``at``) at or before ``as_of`` that matches the rule's channel, direction and
   outcome (each optional, channel and outcome case-insensitive) earns ``points × 0.5 ** (age / half_life)``,
-  its age in days at ``as_of``. No half-life means no decay. The rule's total is capped at ``max_points`` in
-  magnitude. "Bounced" or "Not Interested" with negative points are negative engagement rules.
+  its age in days at ``as_of``. No half-life means no decay. With ``within_days`` only items at most that
+  many days old count (a window: "clicked a link in the last 14 days"). The rule's total is capped at
+  ``max_points`` in magnitude. "Bounced" or "Not Interested" with negative points are negative engagement rules.
 - **Inactivity** (``InactivityRule``): ``points`` when the last Inbound or Outbound item (or only the
   given direction) is ``days`` or more before ``as_of``. A lead with no such item is measured from its
   ``creation``, so a new lead is not idle; a lead with neither is idle.
@@ -78,6 +79,8 @@ VALUE_NOT_A_NUMBER = N_("Rule {rule}: {operator} needs a number, not {value}")
 HALF_LIFE_NOT_A_NUMBER = N_("Rule {rule}: the half-life must be a number of days, not {value}")
 CAP_NOT_A_NUMBER = N_("Rule {rule}: the cap must be a number of points, not {value}")
 DAYS_NOT_A_NUMBER = N_("Rule {rule}: the number of days without activity must be a number, not {value}")
+WINDOW_NOT_A_NUMBER = N_("Rule {rule}: the window must be a number of days, not {value}")
+WINDOW_NOT_POSITIVE = N_("Rule {rule}: the window must be more than 0 days")
 HALF_LIFE_NOT_POSITIVE = N_("Rule {rule}: the half-life must be more than 0 days")
 CAP_NOT_POSITIVE = N_("Rule {rule}: the cap must be more than 0 points")
 DAYS_NOT_POSITIVE = N_("Rule {rule}: the number of days without activity must be more than 0")
@@ -141,6 +144,7 @@ class EngagementRule:
 	outcome: str | None = None
 	half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS
 	max_points: float | None = None
+	within_days: float | None = None
 	_hash: int = dataclass_field(default=0, init=False, repr=False, compare=False)
 
 	def __post_init__(self):
@@ -148,9 +152,12 @@ class EngagementRule:
 		_check_direction(self.id, self.direction)
 		_check_positive(self.id, self.half_life_days, HALF_LIFE_NOT_A_NUMBER, HALF_LIFE_NOT_POSITIVE)
 		_check_positive(self.id, self.max_points, CAP_NOT_A_NUMBER, CAP_NOT_POSITIVE)
+		_check_positive(self.id, self.within_days, WINDOW_NOT_A_NUMBER, WINDOW_NOT_POSITIVE)
 		# A lead's tallies are looked up by rule, for every lead of a rescore: the fields are hashed once.
 		fields = (self.id, self.label, self.points, self.channel, self.direction, self.outcome)
-		object.__setattr__(self, "_hash", hash((*fields, self.half_life_days, self.max_points)))
+		object.__setattr__(
+			self, "_hash", hash((*fields, self.half_life_days, self.max_points, self.within_days))
+		)
 
 	def __hash__(self) -> int:
 		return self._hash
@@ -248,7 +255,7 @@ def rule_from_mapping(row: Mapping[str, Any]) -> Rule:
 	Keys: ``name`` (the id), ``label``, ``rule_type`` (Fit / Engagement / Inactivity), ``points``; fit:
 	``field``, ``operator``, ``value`` (for in / not in one value a line, or comma-separated), ``value_to``
 	(between's upper bound); engagement: ``channel``, ``direction``, ``outcome``, ``half_life_days`` (blank:
-	no decay), ``max_points`` (blank or 0: no cap); inactivity: ``inactive_days``, ``direction``.
+	no decay), ``max_points`` (blank or 0: no cap), ``within_days`` (blank or 0: any age); inactivity: ``inactive_days``, ``direction``.
 	"""
 	rule_id = str(row.get("name") or row.get("id") or "")
 	label = str(row.get("label") or rule_id)
@@ -266,6 +273,7 @@ def rule_from_mapping(row: Mapping[str, Any]) -> Rule:
 			outcome=_blank_to_none(row.get("outcome")),
 			half_life_days=_optional_number(rule_id, row.get("half_life_days"), HALF_LIFE_NOT_A_NUMBER),
 			max_points=_optional_number(rule_id, row.get("max_points"), CAP_NOT_A_NUMBER) or None,
+			within_days=_optional_number(rule_id, row.get("within_days"), WINDOW_NOT_A_NUMBER) or None,
 		)
 	if rule_type == INACTIVITY:
 		return InactivityRule(

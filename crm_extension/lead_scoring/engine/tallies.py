@@ -59,7 +59,8 @@ class LeadTallies:
 class TallyQuery:
 	"""What a database aggregates per lead so that ``tallies_from_aggregates`` can rebuild the tallies: per
 	engagement rule (``rules.EngagementRule``) the items whose channel, direction and outcome equal the rule's
-	(blank: any; channel and outcome compared without case), and the newest contact per direction set."""
+	(blank: any; channel and outcome compared without case) and at most ``within_days`` old when the rule
+	has a window, and the newest contact per direction set."""
 
 	rules: tuple[Any, ...]
 	contact_directions: tuple[tuple[str, ...], ...]
@@ -105,13 +106,19 @@ def tally_touches(touches: Iterable[Any], query: TallyQuery, as_of: datetime) ->
 	tallies = LeadTallies()
 	for touch in touches:
 		for rule in query.rules:
-			if rule.matches(touch):
+			if rule.matches(touch) and in_window(rule, touch.at, as_of):
 				decayed = decay_factor(age_in_days(touch.at, as_of), rule.half_life_days)
 				tallies.tally(rule).add(decayed, 1, touch.at)
 		for directions in query.contact_directions:
 			if touch.direction in directions:
 				tallies.add_contact(directions, touch.at)
 	return tallies
+
+
+def in_window(rule: Any, at: datetime, as_of: datetime) -> bool:
+	"""Whether an item at ``at`` is recent enough for the rule's ``within_days`` (no window: always)."""
+	within = getattr(rule, "within_days", None)
+	return within is None or age_in_days(at, as_of) <= within
 
 
 def later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -56,6 +56,8 @@ crm_extension.activity.STYLE = `
 .crm-activity-meta > span { white-space: nowrap; }
 .crm-activity-meta .inbound { color: var(--green-600); }
 .crm-activity-meta .outbound { color: var(--blue-600); }
+.crm-activity-meta .crm-activity-badge { color: var(--green-700, var(--text-color)); background: var(--green-50, var(--subtle-fg));
+	border-radius: var(--border-radius-full, 999px); padding: 0 6px; }
 .crm-activity-empty { padding: var(--padding-lg) 0; color: var(--text-muted); text-align: center; }
 .crm-activity-footer { text-align: center; margin-top: var(--margin-md); }
 `;
@@ -218,6 +220,10 @@ crm_extension.activity.meta_html = function (item) {
 		parts.push(`<span class="${item.direction.toLowerCase()}">${esc(__(item.direction))}</span>`);
 	}
 	if (item.outcome) parts.push(`<span>${esc(__(item.outcome))}</span>`);
+	// a sent email the recipient opened (the host's read tracking) or whose tracked link they followed
+	(item.engagement || []).forEach((badge) => {
+		parts.push(`<span class="crm-activity-badge" data-engagement="${esc(badge)}">${esc(__(badge))}</span>`);
+	});
 	if (item.performed_by) parts.push(`<span>${esc(frappe.user_info(item.performed_by).fullname || item.performed_by)}</span>`);
 	return `<div class="crm-activity-meta">${parts.join("")}</div>`;
 };
