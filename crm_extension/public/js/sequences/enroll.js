@@ -35,7 +35,7 @@ crm_extension.sequences.show_bulk_result = function (sequence, result) {
 	const lines = [`<p>${esc(__("{0} enrolled in {1}.", [enrolled, sequence]))}</p>`];
 	if (refused.length) {
 		lines.push(`<p>${esc(__("Refused (not found or not permitted): {0}", [refused.length]))}</p>`);
-		lines.push(`<ul>${refused.map((name) => `<li dir="auto">${esc(name)}</li>`).join("")}</ul>`);
+		lines.push(`<div class="crm-sequence-refused">${refused.map((name) => `<div><bdi>${esc(name)}</bdi></div>`).join("")}</div>`);
 	}
 	frappe.msgprint({
 		title: __("Enroll in Sequence"),

@@ -28,6 +28,8 @@ crm_extension.sequences.Card = class {
 	constructor(frm) {
 		this.frm = frm;
 		frappe.dom.set_style(crm_extension.sequences.STYLE, "crm-sequences-card");
+		// another document's section must not show while this one's loads
+		$(frm.wrapper).find(".crm-sequences-section").not(`[data-name="${CSS.escape(frm.docname)}"]`).remove();
 		this.load();
 	}
 
@@ -50,7 +52,7 @@ crm_extension.sequences.Card = class {
 		if (!open.length && !ended.length && !can_enroll) return;
 		// A section at the top of the first tab (the form dashboard sits in the Connections tab in v15); not a
 		// .form-section, which the layout hides when none of its fields is visible.
-		const section = $(`<div class="crm-sequences-section">
+		const section = $(`<div class="crm-sequences-section" data-name="${frappe.utils.escape_html(this.frm.docname)}">
 			<div class="crm-sequences-head"><span>${__("Sequences")}</span>
 				${can_enroll ? `<button class="btn btn-default btn-xs crm-sequence-enroll">
 					${frappe.utils.icon("add", "xs")} ${__("Enroll in Sequence")}</button>` : ""}</div>
@@ -129,7 +131,7 @@ crm_extension.sequences.open_html = function (row) {
 		const full = frappe.datetime.str_to_user(frappe.datetime.convert_to_user_tz(row.next_step_at));
 		lines.push(`<span class="crm-sequence-due" title="${esc(full)}">${esc(crm_extension.sequences.due_label(row.next_step_at))}</span>`);
 	}
-	if (row.waiting_for) lines.push(esc(__("Waiting for {0}", [__(row.waiting_for)])));
+	if (row.waiting_for) lines.push(crm_extension.sequences.waiting_html(row));
 	const pause = row.status === "Paused"
 		? `<button class="btn btn-default btn-xs" data-action="resume">${__("Resume")}</button>`
 		: `<button class="btn btn-default btn-xs" data-action="pause">${__("Pause")}</button>`;
@@ -139,6 +141,19 @@ crm_extension.sequences.open_html = function (row) {
 		<div class="crm-sequence-actions">${pause}
 			<button class="btn btn-default btn-xs" data-action="unenroll">${__("Unenroll")}</button></div>
 	</div>`;
+};
+
+// What the enrollment waits for, as the server stored it: "the sending window" / "the daily email limit"
+// (words to translate) or, for a paused one, "Paused by <user>" (shown with the user's full name).
+crm_extension.sequences.waiting_html = function (row) {
+	const esc = frappe.utils.escape_html;
+	const paused_by = row.status === "Paused" && /^Paused by (\S+)$/.exec(row.waiting_for);
+	const text = paused_by
+		? __("Paused by {0}", [frappe.user.full_name(paused_by[1])])
+		: row.status === "Paused"
+			? row.waiting_for
+			: __("Waiting for {0}", [__(row.waiting_for)]);
+	return `<span dir="auto">${esc(text)}</span>`;
 };
 
 crm_extension.sequences.ended_html = function (row) {
