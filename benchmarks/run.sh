@@ -137,7 +137,11 @@ playbook_benchmarks() {
 
 sequences_benchmark() {
 	say "Sequences: 1,100 of 10,100 enrollments due, 2 workers, vs the host's plain Email Queue insert"
-	save sequences_due_pass "$(site_call benchmarks.sequences.due_pass run)"
+	local status=0
+	save sequences_due_pass "$(site_call benchmarks.sequences.due_pass run)" || status=1
+	say "Sequences: saving a Lead and logging an activity with and without the sequence hooks"
+	save sequences_save_overhead "$(site_call benchmarks.sequences.save_overhead run)" || status=1
+	return $status
 }
 
 prepare || exit 1

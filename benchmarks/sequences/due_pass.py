@@ -256,10 +256,12 @@ def measure(seeded: dict) -> dict:
 		as_dict=True,
 	)
 	recipients = email_recipients(seeded)
+	frappe.db.commit()  # end this connection's snapshot, or it would not see what the workers commit
 	due_pass_seconds = in_workers("chunks", chunks) + find_seconds
 	floor_seconds = in_workers(
 		"sendmail", [recipients[start : start + 100] for start in range(0, len(recipients), 100)]
 	)
+	frappe.db.commit()
 	checks = check(seeded)
 	return {
 		"machine": {"cpus": os.cpu_count()},

@@ -9,4 +9,6 @@ def after_insert(doc, method=None):
 		queue_preferred_channel_refresh(link.link_doctype, link.link_name)
 		queue_for_reference(link.link_doctype, link.link_name)
 	if doc.status == "Completed":
-		exits.queue_check("Call Log", doc.name)  # an answered call ends the party's sequences
+		# an answered call ends the party's sequences
+		links = {(link.link_doctype, link.link_name) for link in doc.get("links") or []}
+		exits.queue_check("Call Log", doc.name, links)

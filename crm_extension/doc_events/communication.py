@@ -14,4 +14,4 @@ def after_insert(doc, method=None):
 			queue_preferred_channel_refresh(doctype, name)
 			queue_for_reference(doctype, name)
 	if doc.sent_or_received == "Received":
-		exits.queue_check("Communication", doc.name)  # a reply ends the party's sequences
+		exits.queue_check("Communication", doc.name, references)  # a reply ends the party's sequences

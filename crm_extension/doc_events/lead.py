@@ -7,5 +7,5 @@ def on_update(doc, method=None):
 	converted, marked Do Not Contact or unsubscribed leaves its sequences; a Lead source may enroll it."""
 	queue_lead_score([doc.name])
 	if not doc.flags.in_insert and (doc.has_value_changed("status") or doc.has_value_changed("unsubscribed")):
-		exits.queue_check("Lead", doc.name)
+		exits.queue_check("Lead", doc.name, {("Lead", doc.name)})
 	triggers.on_lead_update(doc)

@@ -12,4 +12,6 @@ def validate(doc, method=None):
 def on_update(doc, method=None):
 	update_todos(doc)
 	if not doc.flags.in_insert and (doc.has_value_changed("status") or doc.has_value_changed("sales_stage")):
-		exits.queue_check("Opportunity", doc.name)  # won, lost or past the sequence's exit stage
+		exits.queue_check(
+			"Opportunity", doc.name, {("Opportunity", doc.name)}
+		)  # won, lost or past the sequence's exit stage

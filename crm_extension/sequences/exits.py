@@ -23,6 +23,7 @@ from crm_extension.sequences.engine.exits import (
 )
 from crm_extension.sequences.engine.replies import is_auto_reply
 from crm_extension.sequences.enrollment import EXITED, end_enrollments, open_enrollments_of
+from crm_extension.sequences.parties import ENROLLABLE_DOCTYPES
 
 References = set[tuple[str, str]]
 
@@ -70,18 +71,32 @@ def exit_for(refs: References, reason: str) -> int:
 # -- events ------------------------------------------------------------------------------------------------
 
 
-def queue_check(doctype: str, name: str):
-	"""Check this document's consequences for open enrollments after commit, in a worker; nothing is queued
-	on a site with no open enrollment (one index probe), so an import of activities costs no exit jobs."""
-	if any_open_enrollment():
+def queue_check(doctype: str, name: str, concerns: References | None = None):
+	"""Check this document's consequences for open enrollments after commit, in a worker. Queued only when
+	one of the documents it ``concerns`` has an open enrollment (one index probe; any open enrollment at all
+	when they are not enrollable documents or not known), so the saves of parties in no sequence push no
+	job. An event about a party whose only enrollment is on a related document (a Lead's Opportunity) is
+	found by the check before that enrollment's next step."""
+	if open_enrollment_among(concerns):
 		queue_refresh("sequence_exit", [(doctype, name)])
 
 
-def any_open_enrollment() -> bool:
+def open_enrollment_among(concerns: References | None) -> bool:
 	enrollment = frappe.qb.DocType("CRM Sequence Enrollment")
-	return bool(
-		frappe.qb.from_(enrollment).select(enrollment.name).where(enrollment.status.isin(OPEN)).limit(1).run()
-	)
+	query = frappe.qb.from_(enrollment).select(enrollment.name).where(enrollment.status.isin(OPEN)).limit(1)
+	refs = {(doctype, name) for doctype, name in concerns or () if doctype and name}
+	if concerns is not None and not refs:
+		return False
+	if refs and all(doctype in ENROLLABLE_DOCTYPES for doctype, _name in refs):
+		matches = [
+			(enrollment.reference_doctype == doctype) & (enrollment.reference_name == name)
+			for doctype, name in sorted(refs)
+		]
+		condition = matches[0]
+		for match in matches[1:]:
+			condition |= match
+		query = query.where(condition)
+	return bool(query.run())
 
 
 def check_document(doctype: str, name: str) -> int:

@@ -85,7 +85,10 @@ class CRMActivity(Document):
 		queue_preferred_channel_refresh(self.reference_doctype, self.reference_name)
 		queue_for_reference(self.reference_doctype, self.reference_name)
 		if self.direction != "Internal":
-			sequence_exits.queue_check("CRM Activity", self.name)  # an answer on any channel ends sequences
+			# an answer on any channel ends the party's sequences
+			sequence_exits.queue_check(
+				"CRM Activity", self.name, {(self.reference_doctype, self.reference_name)}
+			)
 
 	def on_update(self):
 		self.create_follow_up()
