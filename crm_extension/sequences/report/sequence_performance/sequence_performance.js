@@ -18,6 +18,14 @@ frappe.query_reports["Sequence Performance"] = {
 		const render_chart = report.render_chart.bind(report);
 		report.render_chart = (options) => {
 			report.chart && report.chart.destroy && report.chart.destroy();
+			if (((report.page.main && report.page.main.width()) || window.innerWidth) < 560) {
+				// a phone has no room for "1. Automatic Email" under each bar: the step's number says enough
+				const labels = options.data.labels.map((label) => {
+					const short = label.replace(/\. .*$/, "");
+					return /^\d+$/.test(short) ? __("Step {0}", [short]) : short;
+				});
+				options = { ...options, data: { ...options.data, labels } };
+			}
 			render_chart(options);
 		};
 	},

@@ -118,7 +118,7 @@ def get_columns() -> list[dict]:
 	exits = exit_labels()
 	# what a step did first (a step row has no enrollment counts), then how the sequence's enrollments ended
 	return [
-		column("label", _("Sequence / Step"), "Data", 240),
+		column("label", _("Sequence / Step"), "Data", 220),
 		column("enrolled", _("Enrolled")),
 		column("executed", _("Steps Executed"), width=135),
 		column("emails_sent", _("Emails Sent"), width=115),
