@@ -1,5 +1,7 @@
 """The "Due today" report (Sequence Tasks Due): a salesperson's open ToDos that sequence steps created, due today
-or earlier, with the party, the step type and the task's text."""
+or earlier, with the party, the step type and the task's text; and the CRM Hub's Sequences section."""
+
+import json
 
 import frappe
 from frappe.utils import add_days, nowdate
@@ -86,3 +88,19 @@ class TestSequenceTasksDue(CRMTestCase):
 			report.task_text(description, keep_heading=True),
 			"Step 1 of sequence S could not run: do it by hand: No email account",
 		)
+
+
+class TestCRMHubSequences(CRMTestCase):
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def test_a_sales_user_sees_due_today_and_the_active_enrollments_in_the_crm_hub(self):
+		from frappe.desk.desktop import get_desktop_page
+
+		frappe.set_user(make_user(["Sales User"]))
+		page = get_desktop_page(json.dumps({"name": "CRM Hub", "title": "CRM Hub", "public": 1}))
+		shortcuts = {item.label: item for item in page["shortcuts"]["items"]}
+		self.assertEqual(shortcuts["Due Today"].link_to, "Sequence Tasks Due")
+		self.assertEqual(json.loads(shortcuts["Active Enrollments"].stats_filter), {"status": "Active"})
+		cards = {card.label: [link.label for link in card.links] for card in page["cards"]["items"]}
+		self.assertIn("Sequence Tasks Due", cards["Sequences"])
