@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
@@ -32,7 +32,7 @@ from crm_extension.customer_value import recompute as value_recompute
 from crm_extension.lead_scoring import jobs, scoring
 
 LEADS, ITEMS = 6000, 60_000
-CUSTOMERS, LINES = 1500, 12_000
+CUSTOMERS, LINES = 3000, 24_000
 JOB_SIZE, INNER_CHUNK = 2000, 100  # a few chunk jobs, each writing twenty times in its one transaction
 VALUE_CHUNK = 50
 SCORE_COLUMNS = (*scoring.STORED_FIELDS[1:], *scoring.KEPT_POINT_FIELDS, "score_updated_on")
@@ -50,6 +50,8 @@ with frappe.init_site(site):
 	connection = get_redis_conn()
 import crm_extension.lead_scoring.jobs as jobs
 jobs.CHUNK_SIZE = int(inner)
+import crm_extension.customer_value.recompute as value
+value.recompute.__defaults__ = (None, None, None, int(sys.argv[4]))  # queue_recompute's job, smaller chunks
 queue = Queue(name, connection=connection)
 with patch("frappe.utils.background_jobs.get_queue", lambda *a, **k: queue), patch.object(jobs, "get_queue", lambda *a, **k: queue):
 	Worker([queue], connection=connection).work(logging_level="WARNING")
@@ -78,7 +80,38 @@ def _both(queue: Queue, result: dict) -> dict:
 	finally:
 		value_bench.cleanup()
 		frappe.db.commit()
+	result["passed"] = passed(result)
 	return report(result)
+
+
+def passed(result: dict) -> bool:
+	"""The kills landed inside a write; afterwards nothing half-written, locked or left over; the next runs
+	completed."""
+	lead, value = result["lead_rescore"], result["customer_value_recompute"]
+	clean = {
+		"open_transactions": 0,
+		"innodb_lock_waits": 0,
+		"other_connections": 0,
+		"rq_started_registry_entries": 0,
+		"job_ids_still_queued_or_started": 0,
+	}
+	lead_end = {**lead["check"], **lead["check"]["database_at_end"]}
+	value_end = {**value["next_run"], **value["next_run"]["database_at_end"]}
+	return (
+		bool(lead["killed"]["rows_modified_by_the_killed_chunk_uncommitted"])
+		and lead["check"]["rows_whole_after_kill"] == lead["check"]["leads"]
+		and lead["after_kill"]["leads_of_the_killed_and_unstarted_chunks_not_as_before"] == 0
+		and lead["next_run"]["all_chunks_finished"]
+		and not lead["check"]["rescore_running_at_end"]
+		and all(lead_end.get(key) == zero for key, zero in clean.items())
+		and value["killed"]["caught_inside_its_transaction"]
+		and value["after_kill"]["customer_values_checksum_as_before"]
+		and value["after_kill"]["snapshots_as_before"]
+		and value["after_kill"]["recompute_lock_free"]
+		and value["next_run"]["job_status"] == "finished"
+		and value["next_run"]["recompute_lock_free"]
+		and all(value_end.get(key) == zero for key, zero in clean.items())
+	)
 
 
 @contextmanager
@@ -112,7 +145,7 @@ def stop_leftover_workers():
 
 def _popen_worker(queue: Queue) -> subprocess.Popen:
 	return subprocess.Popen(
-		[sys.executable, "-c", WORKER, frappe.local.site, queue.name, str(INNER_CHUNK)],
+		[sys.executable, "-c", WORKER, frappe.local.site, queue.name, str(INNER_CHUNK), str(VALUE_CHUNK)],
 		cwd=frappe.local.sites_path,
 		start_new_session=True,  # its own process group: the kill takes the worker and its work horse
 		stdout=subprocess.DEVNULL,
@@ -186,6 +219,12 @@ def others_write_transaction() -> int:
 	return int(rows[0][0] or 0)
 
 
+# InnoDB refreshes what information_schema.innodb_trx shows only when it was last read more than 0.1 s ago:
+# a poll every 5 ms reads the same stale view for ever (an earlier version of this script did, and its kills
+# never landed inside a write).
+TRX_POLL_SECONDS = 0.15
+
+
 class Watch:
 	"""Polls the rows another connection's open transaction has modified; keeps the last value."""
 
@@ -209,7 +248,13 @@ def database_state() -> dict:
 		where p.db = %s and p.id != %s""",
 		(db, mine),
 	)[0][0]
-	lock_waits = observe("select count(*) from information_schema.innodb_lock_waits")[0][0]
+	lock_waits = observe(
+		"""select count(*) from information_schema.innodb_lock_waits w
+		join information_schema.innodb_trx t on t.trx_id = w.requesting_trx_id
+		join information_schema.processlist p on p.id = t.trx_mysql_thread_id
+		where p.db = %s""",
+		(db,),
+	)[0][0]
 	connections = observe(
 		"select count(*) from information_schema.processlist where db = %s and id != %s", (db, mine)
 	)[0][0]
@@ -221,7 +266,7 @@ def database_state() -> dict:
 		metadata_locks = "metadata_lock_info plugin not loaded"
 	return {
 		"open_transactions": transactions,
-		"innodb_lock_waits_on_server": lock_waits,
+		"innodb_lock_waits": lock_waits,
 		"metadata_locks": metadata_locks,
 		"other_connections": connections,
 	}
@@ -244,8 +289,14 @@ def checksum(rows: dict[str, str]) -> str:
 # --- a full lead rescore ------------------------------------------------------------------------------------
 
 
-def seeded_scores() -> dict[str, str]:
-	return rows_by_name("tabLead", SCORE_COLUMNS, "name like %s", (lead_bench.PREFIX + "%",))
+def seeded_scores(columns=SCORE_COLUMNS) -> dict[str, str]:
+	return rows_by_name("tabLead", columns, "name like %s", (lead_bench.PREFIX + "%",))
+
+
+def seeded_values() -> dict[str, str]:
+	"""What a scoring as of a given time writes whatever came before: score, grade, probability, breakdown
+	(the kept trend point and ``score_updated_on`` depend on the runs before)."""
+	return seeded_scores(scoring.STORED_FIELDS[1:])
 
 
 def lead_rescore_killed(queue: Queue) -> dict:
@@ -280,36 +331,43 @@ def _killed_and_next_run(queue, worker, previous, logs_before, later, result) ->
 	chunk_ids = [jobs.chunk_job_id(n) for n in range(1, len(ids) + 1)]
 	result["chunk_jobs"] = len(ids)
 	result["manual_rescore_all_during_run_queued"] = len(jobs.rescore_all())  # deferred: 0
-	watch = Watch()
-	wait_for(lambda: status(chunk_ids[1]) == JobStatus.STARTED, timeout=120, step=0.01)
-	first = get_job(chunk_ids[0])
-	# once chunk 2 has written some of its Leads, uncommitted
-	killed_rows = wait_for(
-		watch.rows, timeout=(first.ended_at - first.started_at).total_seconds(), step=0.005
-	)
-	kill(worker)
+	killed_chunk, killed_rows, watch = kill_inside_a_write(worker, chunk_ids)
+	statuses = [status(job_id) for job_id in chunk_ids]
 	result["killed"] = {
 		"seconds_after_the_run_started": round(time.perf_counter() - run_started, 2),
-		"chunk_statuses_at_kill": [status(job_id) for job_id in chunk_ids],
+		"killed_chunk": killed_chunk,
+		"chunk_statuses_at_kill": statuses,
 		"rows_modified_by_the_killed_chunk_uncommitted": killed_rows,
-		"chunk_1_seconds": round((first.ended_at - first.started_at).total_seconds(), 2),
+		"polls_of_innodb_trx": watch.polls,
 	}
 	rollback_started = time.perf_counter()
-	wait_for(lambda: not database_state()["open_transactions"], timeout=120, step=0.1)
+	wait_for(lambda: not database_state()["open_transactions"], timeout=120, step=TRX_POLL_SECONDS)
 	result["after_kill"] = {
 		"seconds_until_no_open_transaction": round(time.perf_counter() - rollback_started, 2),
 		**database_state(),
 	}
-	after_kill = seeded_scores()
-	second_and_third = set(previous) - set(get_job(chunk_ids[0]).kwargs["kwargs"]["leads"])
+	after_kill, after_kill_values = seeded_scores(), seeded_values()
+	committed = {
+		lead
+		for job_id, state in zip(chunk_ids, statuses, strict=True)
+		if state == JobStatus.FINISHED
+		for lead in get_job(job_id).kwargs["kwargs"]["leads"]
+	}
+	uncommitted = set(previous) - committed  # the killed chunk's Leads and those of chunks not started
 	result["after_kill"].update(
 		{
-			"leads_changed_by_the_committed_first_chunk": sum(
-				after_kill[name] != previous[name] for name in after_kill if name not in second_and_third
+			"leads_of_committed_chunks": len(committed & set(previous)),
+			"leads_changed_by_the_committed_chunks": sum(
+				after_kill[name] != previous[name] for name in committed if name in previous
 			),
+			"leads_of_the_killed_and_unstarted_chunks": len(uncommitted),
 			"leads_of_the_killed_and_unstarted_chunks_not_as_before": sum(
-				after_kill[name] != previous[name] for name in second_and_third if name in previous
+				after_kill[name] != previous[name] for name in uncommitted
 			),
+			"checksum_of_uncommitted_chunks_leads_as_before": checksum(
+				{name: after_kill[name] for name in uncommitted}
+			)
+			== checksum({name: previous[name] for name in uncommitted}),
 			"lead_score_log_rows_added": frappe.db.count("Lead Score Log") - logs_before,
 			"rescore_running_right_after_kill": jobs.rescore_running(),
 		}
@@ -348,22 +406,58 @@ def _killed_and_next_run(queue, worker, previous, logs_before, later, result) ->
 			"all_chunks_finished": bool(done),
 			"seconds": round(time.perf_counter() - next_started, 1),
 		}
-		final = seeded_scores()
+		final, final_values = seeded_scores(), seeded_values()
 	finally:
 		stop(worker)
-	whole = sum(after_kill[name] in (previous[name], final[name]) for name in previous)
+	# a Lead of a committed chunk holds what the completed run (as of the same time) computed for it; any
+	# other Lead holds all its columns as before the killed run
+	whole = sum(
+		after_kill_values[name] == final_values[name]
+		if name in committed
+		else after_kill[name] == previous[name]
+		for name in previous
+	)
 	result["check"] = {
 		"leads": len(previous),
 		"rows_whole_after_kill": whole,
-		"rows_as_before_or_as_the_completed_run": f"{whole} of {len(previous)}",
-		"first_chunk_rows_equal_to_completed_run": sum(
-			after_kill[name] == final[name] for name in previous if name not in second_and_third
+		"rows_as_before_or_as_their_committed_chunk_computed_them": f"{whole} of {len(previous)}",
+		"committed_chunks_scores_equal_to_completed_run": sum(
+			after_kill_values[name] == final_values[name] for name in committed if name in previous
 		),
 		"leads_rescored_by_next_run": sum(final[name] != previous[name] for name in previous),
 		"rescore_running_at_end": jobs.rescore_running(),
 		"database_at_end": database_state(),
+		**rq_state(queue, chunk_ids),
 	}
 	return result
+
+
+def kill_inside_a_write(worker: subprocess.Popen, chunk_ids: list[str]) -> tuple:
+	"""SIGKILL the worker while a chunk's transaction holds rows it modified and has not committed: from
+	chunk 2 on, each chunk in turn is watched while it runs (InnoDB's view of open transactions is refreshed
+	every 0.1 s, a chunk takes about a second); a chunk that commits before it was caught is left and the next
+	one watched. Returns (the killed chunk's position, rows it had modified, the watch)."""
+	watch = Watch()
+	for position, job_id in enumerate(chunk_ids[1:], start=2):
+		wait_for(lambda job_id=job_id: status(job_id) != JobStatus.QUEUED, timeout=300, step=0.005)
+		rows = wait_for(
+			lambda job_id=job_id: watch.rows() or status(job_id) != JobStatus.STARTED, 300, TRX_POLL_SECONDS
+		)
+		if watch.last:
+			kill(worker)  # at once: the checks after the kill tell whether the chunk had committed
+			return position, rows, watch
+	kill(worker)
+	return None, None, watch
+
+
+def rq_state(queue: Queue, job_ids: list[str]) -> dict:
+	"""What RQ still holds that would block a new run: started entries, job ids still queued or started."""
+	return {
+		"rq_started_registry_entries": queue.started_job_registry.count,
+		"job_ids_still_queued_or_started": sum(
+			status(job_id) in (JobStatus.QUEUED, JobStatus.STARTED) for job_id in job_ids
+		),
+	}
 
 
 # --- a customer value recompute ----------------------------------------------------------------------------
@@ -395,81 +489,76 @@ def value_recompute_killed(queue: Queue) -> dict:
 		"previous_customer_values_checksum": checksum(previous),
 		"previous_snapshots": len(previous_snapshots),
 	}
-	job_id = "crm_faults_value_recompute"
 	worker = start_worker(queue)
 	run_started = time.perf_counter()
-	frappe.enqueue(
-		"crm_extension.customer_value.recompute.recompute",
-		queue="long",
-		job_id=job_id,
-		chunk_size=VALUE_CHUNK,
-	)
-	# past staging (a delete and an insert per customer) into scoring and tiering
-	# about half-way: as long after the job started as half the first recompute took
+	job_id = value_recompute.queue_recompute()  # the app's own path: the desk button, the API
+	frappe.db.commit()  # queued after commit
+	# kill once the job's transaction holds half the customers' staged rows (or more), uncommitted
 	watch = Watch()
-	wait_for(lambda: status(job_id) == JobStatus.STARTED, timeout=120, step=0.01)
-	time.sleep(1.0 + 0.5 * first_seconds)
-	killed_rows = watch.rows()
+	wait_for(lambda: status(job_id) != JobStatus.QUEUED, timeout=120, step=0.005)
+	killed_rows = wait_for(
+		lambda: (watch.rows() >= CUSTOMERS // 2 and watch.last) or status(job_id) != JobStatus.STARTED,
+		timeout=300,
+		step=TRX_POLL_SECONDS,
+	)
 	kill(worker)
+	killed_at = datetime.now(timezone.utc).replace(tzinfo=None)
 	result["killed"] = {
 		"seconds_after_enqueue": round(time.perf_counter() - run_started, 2),
-		"rows_modified_by_the_killed_recompute_uncommitted": killed_rows,
+		"rows_modified_by_the_killed_recompute_uncommitted": watch.last,
+		"caught_inside_its_transaction": killed_rows is not True,
 		"job_status_at_kill": status(job_id),
 		"first_recompute_seconds": round(first_seconds, 2),
+		"polls_of_innodb_trx": watch.polls,
 	}
 	rollback_started = time.perf_counter()
-	wait_for(lambda: not database_state()["open_transactions"], timeout=120, step=0.1)
+	wait_for(lambda: not database_state()["open_transactions"], timeout=120, step=TRX_POLL_SECONDS)
 	lock = value_recompute.lock_name()
 	result["after_kill"] = {
 		"seconds_until_no_open_transaction": round(time.perf_counter() - rollback_started, 2),
 		**database_state(),
 		"recompute_lock_free": frappe.db.sql("select is_free_lock(%s)", lock)[0][0] == 1,
-		"customer_values_as_before": checksum(customer_values())
+		"customer_values_checksum_as_before": checksum(customer_values())
 		== result["previous_customer_values_checksum"],
 		"snapshots_as_before": snapshots() == previous_snapshots,
 	}
 	worker = start_worker(queue)
 	try:
-		next_started = time.perf_counter()
-		result["next_run"] = {"queued_right_after_kill": bool(enqueue_recompute(job_id))}
-		if not result["next_run"]["queued_right_after_kill"]:  # the killed job still counts as "started"
-			failed = wait_for(
-				lambda: (
-					queue.started_job_registry.cleanup() is not None and status(job_id) == JobStatus.FAILED
-				),
-				timeout=150,
-				step=1,
-			)
-			result["next_run"]["killed_job_marked_failed_after_seconds"] = (
-				round(time.perf_counter() - next_started, 1) if failed else None
-			)
-			result["next_run"]["queued_after_that"] = bool(enqueue_recompute(job_id))
-		done = wait_for(
-			lambda: (now := status(job_id)) in (JobStatus.FINISHED, JobStatus.FAILED) and now, 300, 0.2
-		)
-		result["next_run"].update(
-			{
-				"job_status": done,
-				"seconds": round(time.perf_counter() - next_started, 1),
-				"snapshots_today": frappe.db.count(
-					"Customer Value Snapshot", {"as_of": frappe.utils.nowdate()}
-				),
-				"customers": frappe.db.count("Customer"),
-				"recompute_lock_free": frappe.db.sql("select is_free_lock(%s)", lock)[0][0] == 1,
-				"database_at_end": database_state(),
-			}
-		)
+		result["next_run"] = _next_recompute(queue, job_id, killed_at)
 	finally:
 		stop(worker)
 	return result
 
 
-def enqueue_recompute(job_id: str):
-	"""As ``recompute.queue_recompute`` does (deduplicated on its job id), with a smaller chunk."""
-	return frappe.enqueue(
-		"crm_extension.customer_value.recompute.recompute",
-		queue="long",
-		job_id=job_id,
-		deduplicate=True,
-		chunk_size=VALUE_CHUNK,
+def _next_recompute(queue: Queue, job_id: str, killed_at: datetime) -> dict:
+	"""``queue_recompute`` asked again every second, as a user pressing the button would, until a new job
+	is queued: the killed one keeps its id "started" until its heartbeat expires (at most 90 s)."""
+	asked = time.perf_counter()
+	attempts = 0
+
+	def requeued():
+		nonlocal attempts
+		attempts += 1
+		value_recompute.queue_recompute()
+		frappe.db.commit()
+		job = get_job(job_id)
+		return bool(job and job.enqueued_at and job.enqueued_at.replace(tzinfo=None) > killed_at)
+
+	queued = wait_for(requeued, timeout=150, step=1)
+	queued_after = round(time.perf_counter() - asked, 1)
+	done = wait_for(
+		lambda: (now := status(job_id)) in (JobStatus.FINISHED, JobStatus.FAILED) and now, 300, 0.2
 	)
+	lock = value_recompute.lock_name()
+	return {
+		"queue_recompute_calls_until_a_new_job_was_queued": attempts,
+		"new_job_queued": bool(queued),
+		"new_job_queued_after_seconds": queued_after,
+		"job_status": done,
+		"seconds": round(time.perf_counter() - asked, 1),
+		"snapshots_today": frappe.db.count("Customer Value Snapshot", {"as_of": frappe.utils.nowdate()}),
+		"customers": frappe.db.count("Customer"),
+		"recompute_lock_free": frappe.db.sql("select is_free_lock(%s)", lock)[0][0] == 1,
+		"database_at_end": database_state(),
+		**rq_state(queue, [job_id]),
+	}
