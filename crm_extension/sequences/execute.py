@@ -264,6 +264,8 @@ def send_email(run, enrollment, step, party: Party) -> tuple[str, str]:
 		send_after=run.send_at,
 	)
 	communication = frappe.get_doc("Communication", made["name"])
+	# the salesperson sent it (the job runs as Administrator): their timeline shows it as theirs
+	communication.db_set("owner", enrollment.sender, update_modified=False)
 	mail = communication.sendmail_input_dict()
 	if not mail:
 		frappe.throw(
@@ -327,12 +329,17 @@ def postpone(name: str, until: datetime, reason: str) -> str:
 
 
 def recent_sends(sender: str, now: datetime) -> list[datetime]:
-	"""The sender's sequence emails in the last 24 h, and those already scheduled after now."""
-	return frappe.get_all(
-		"CRM Sequence Step Run",
-		filters={"sender": sender, "send_at": (">", add_to_date(now, hours=-24))},
-		pluck="send_at",
-		order_by="send_at asc",
+	"""The sender's sequence emails in the last 24 h, and those already scheduled after now. A locking
+	(current) read: under the sender lock it must see what another worker committed after this
+	transaction's snapshot began, or both would give the salesperson the same slot."""
+	run = frappe.qb.DocType("CRM Sequence Step Run")
+	return (
+		frappe.qb.from_(run)
+		.select(run.send_at)
+		.where((run.sender == sender) & (run.send_at > add_to_date(now, hours=-24)))
+		.orderby(run.send_at)
+		.for_update()
+		.run(pluck=True)
 	)
 
 

@@ -72,9 +72,10 @@ class TestSequences(CRMTestCase):
 		first = frappe.get_all(
 			"Communication",
 			filters={"reference_doctype": "Lead", "reference_name": lead.name},
-			fields=["name", "subject", "content", "message_id", "sender"],
+			fields=["name", "subject", "content", "message_id", "sender", "owner"],
 		)
 		self.assertEqual(len(first), 1)
+		self.assertEqual(first[0].owner, enrollment.sender)
 		self.assertEqual(first[0].subject, f"Hello {lead.lead_name}")
 		self.assertIn("crm_extension.api.sequence.click?t=", first[0].content)
 		self.assertNotIn("https://example.com/offer", first[0].content)
