@@ -32,6 +32,7 @@ pick_site || exit 1
 app_installed || { echo "$app is not installed on $site: install it there first"; exit 1; }
 mkdir -p "$results"
 declare -A outcome=()
+order=()
 
 # Frappe's run-tests exits 0 when tests fail (unless CI is set): the verdict is unittest's last word.
 run_test() {
@@ -58,6 +59,7 @@ scenario() {
 	shift
 	say "$name ($site)"
 	local started=$SECONDS
+	order+=("$name")
 	if "$@"; then outcome[$name]="passed"; else outcome[$name]="FAILED"; fi
 	outcome[$name]+=" in $((SECONDS - started)) s"
 }
@@ -69,7 +71,7 @@ case "$which" in all | db) scenario "MariaDB restarted" env CRM_TEST_SITE="$site
 
 say "Fault scenarios"
 status=0
-for name in "${!outcome[@]}"; do
+for name in "${order[@]}"; do
 	echo "$name: ${outcome[$name]}"
 	[[ ${outcome[$name]} == passed* ]] || status=1
 done
