@@ -11,17 +11,20 @@ from crm_extension.lead_scoring.scoring import score_leads
 
 BROWSER_USER = "crm-browser-check@crm-extension.test"
 SALES_USER = "crm-browser-sales@crm-extension.test"  # the Sales User role alone
+SALES_MANAGER = "crm-browser-manager@crm-extension.test"  # the Sales Manager role (and Sales User)
 PERSIAN_USER = "crm-browser-fa@crm-extension.test"  # the check's roles, in Persian (right to left)
 MANAGER_ROLES = ("Sales Manager", "Sales User", "CRM Extension Manager", "System Manager")
 USERS = {
 	BROWSER_USER: ("Browser", MANAGER_ROLES, None),
 	SALES_USER: ("Sally Sales", ("Sales User",), None),
+	SALES_MANAGER: ("Max Manager", ("Sales Manager", "Sales User"), None),
 	PERSIAN_USER: ("Parisa", MANAGER_ROLES, "fa"),
 }
 
 
 def prepare():
 	"""Desk users with a fresh password and a Lead with a varied history; prints what the check needs."""
+	cleanup()  # what a failed or killed run left
 	password = frappe.generate_hash(length=16)
 	for email, (first_name, roles, language) in USERS.items():
 		make_user(email, first_name, roles, language, password)
@@ -34,17 +37,21 @@ def prepare():
 	make_timeline(lead.name)
 	score_leads([lead.name])
 	opportunity = make_playbook_opportunity(lead.name)
+	journeys = make_journey_data(customer)
 	frappe.db.commit()
 	print(
 		json.dumps(
 			{
+				"site": frappe.local.site,
 				"user": BROWSER_USER,
 				"sales_user": SALES_USER,
+				"sales_manager": SALES_MANAGER,
 				"fa_user": PERSIAN_USER,
 				"password": password,
 				"lead": lead.name,
 				"customer": customer,
 				"opportunity": opportunity,
+				**journeys,
 			}
 		)
 	)
@@ -165,7 +172,8 @@ SCORING_RULES = (
 		"label": "Browser check: wrote back",
 		"rule_type": "Engagement",
 		"direction": "Inbound",
-		"points": 25,
+		# small enough that the journeys' four logged replies keep the journey lead's score under 100
+		"points": 10,
 		"half_life_days": 14,
 	},
 )
@@ -473,6 +481,7 @@ def cleanup_playbook():
 
 def cleanup():
 	started = frappe.utils.now_datetime()
+	cleanup_journey_data()
 	cleanup_playbook()
 	deleted = []
 	for lead in frappe.get_all("Lead", {"lead_name": "Browser Check Lead"}, pluck="name"):
@@ -519,3 +528,199 @@ def forget_deletions(names: list[str], since):
 			"Comment",
 			{"comment_type": "Deleted", "subject": ("like", f"% {name}"), "creation": (">=", since)},
 		)
+
+
+# Journeys (tests/browser/journeys.py): a grade A lead of the sales user's, scored by the app; Opportunities on
+# a playbook with the stage gate on, one per screen size (each journey completes a step of its own); the
+# customer of make_customer_value_data. Everything is named so cleanup_journey_data finds it.
+JOURNEY_LEAD = "Browser Journey Lead"
+# What the lead scoring model of train_lead_model learnt converts best: a large software company that came
+# as an existing customer, reachable and replying lately. No email: the "has an email" rule stays
+# out, so the replies the journeys log keep moving the rule score (it stops at 100).
+JOURNEY_LEAD_FIELDS = {
+	"source": "Existing Customer",
+	"industry": "Software",
+	"no_of_employees": "1000+",
+	"type": "Client",
+	"request_type": "Product Enquiry",
+	"company_name": "Journey Software GmbH",
+	"mobile_no": "+989121234567",
+	"website": "https://journey-software.example.com",
+	"annual_revenue": 4_000_000,
+}
+# (channel, direction, outcome, subject, details, hours ago)
+JOURNEY_FEED = (
+	("WhatsApp", "Inbound", "Replied", "Asked for the enterprise price list", None, 5),
+	("WhatsApp", "Inbound", "Replied", "Sent their user count", None, 20),
+	("WhatsApp", "Inbound", "Replied", "Asked about single sign-on", None, 40),
+	(
+		"Phone",
+		"Inbound",
+		"Replied",
+		"Called back about the rollout",
+		"They want it live before the summer",
+		60,
+	),
+	("Email", "Outbound", "Completed", "Sent the case study", None, 70),
+	("WhatsApp", "Inbound", "Replied", "Liked the demo video", None, 90),
+	("WhatsApp", "Inbound", "Replied", "First question about the annual plan", None, 120),
+)
+JOURNEY_PLAYBOOK = "Browser Check Gated Playbook"
+JOURNEY_PERSONA = "Driver"
+JOURNEY_AMOUNT = 77_700  # the gated playbook's condition: only the journeys' Opportunities match it
+JOURNEY_SIZES = ("phone", "desktop")
+
+
+def make_journey_data(customer: str) -> dict:
+	grant_sales_stage_select()
+	lead = make_journey_lead()
+	make_gated_playbook()
+	deals = {size: make_journey_opportunity(customer) for size in JOURNEY_SIZES}
+	return {"journey_lead": lead, "journey_opportunities": deals, "journey_customer": customer}
+
+
+SALES_STAGE_RULES = "crm_browser_check_sales_stage_rules.json"
+
+
+def grant_sales_stage_select():
+	"""ERPNext v15 lets only a Sales Manager read Sales Stage: a plain Sales User cannot pick an Opportunity's
+	stage (the Link field's search and check answer 403). The journeys' site lets Sales User select it, as its
+	System Manager would in the Role Permissions Manager; the rules made here are listed for cleanup."""
+	from frappe.permissions import add_permission
+
+	if frappe.db.exists("Custom DocPerm", {"parent": "Sales Stage", "role": "Sales User"}):
+		return
+	before = set(frappe.get_all("Custom DocPerm", {"parent": "Sales Stage"}, pluck="name"))
+	add_permission("Sales Stage", "Sales User", ptype="select")
+	made = set(frappe.get_all("Custom DocPerm", {"parent": "Sales Stage"}, pluck="name")) - before
+	Path(frappe.get_site_path("private", SALES_STAGE_RULES)).write_text(json.dumps(sorted(made)))
+
+
+def revoke_sales_stage_select():
+	rules = Path(frappe.get_site_path("private", SALES_STAGE_RULES))
+	if rules.exists():
+		frappe.db.delete("Custom DocPerm", {"name": ("in", json.loads(rules.read_text()) or [""])})
+		frappe.clear_cache(doctype="Sales Stage")
+		frappe.db.commit()
+		rules.unlink()
+
+
+def make_journey_lead() -> str:
+	"""Inserted, its feed logged and scored by the app (score_leads), then given to the sales user: scored
+	while it is Administrator's, so reaching grade A queues no notice for a user cleanup removes."""
+	from frappe.utils import add_to_date, now_datetime
+
+	lead = frappe.get_doc({"doctype": "Lead", "lead_name": JOURNEY_LEAD, **JOURNEY_LEAD_FIELDS}).insert(
+		ignore_permissions=True
+	)
+	for channel, direction, outcome, subject, details, hours in JOURNEY_FEED:
+		frappe.get_doc(
+			{
+				"doctype": "CRM Activity",
+				"channel": channel,
+				"direction": direction,
+				"outcome": outcome,
+				"subject": subject,
+				"details": details,
+				"activity_at": add_to_date(now_datetime(), hours=-hours),
+				"reference_doctype": "Lead",
+				"reference_name": lead.name,
+			}
+		).insert(ignore_permissions=True)
+	from crm_extension.activity_log.refresh import refresh_preferred_channel
+
+	refresh_preferred_channel("Lead", lead.name)
+	score_leads([lead.name])
+	grade, probability = frappe.db.get_value("Lead", lead.name, ["lead_grade", "conversion_probability"])
+	if grade != "A":
+		raise RuntimeError(f"Browser check: the journey lead scored grade {grade} ({probability}%), not A")
+	frappe.db.set_value("Lead", lead.name, "lead_owner", SALES_USER, update_modified=False)
+	return lead.name
+
+
+def make_gated_playbook():
+	"""The default playbook's steps under a playbook that enforces the stage gate, matching only the journeys'
+	Opportunities (persona and amount)."""
+	from crm_extension.sales_playbook.store import clear_cache
+
+	default = frappe.get_doc("Sales Playbook", {"is_default": 1, "enabled": 1})
+	playbook = frappe.copy_doc(default)
+	playbook.update(
+		{
+			"playbook_name": JOURNEY_PLAYBOOK,
+			"title_fa": None,
+			"is_default": 0,
+			"is_standard": 0,
+			"stage_gate": 1,
+			"buyer_persona": JOURNEY_PERSONA,
+			"min_amount": JOURNEY_AMOUNT,
+			"max_amount": JOURNEY_AMOUNT,
+		}
+	)
+	playbook.insert(ignore_permissions=True)
+	clear_cache()
+
+
+def make_journey_opportunity(customer: str) -> str:
+	from crm_extension.tests.factories import make_opportunity
+
+	return make_opportunity(
+		"Customer",
+		customer,
+		buyer_persona=JOURNEY_PERSONA,
+		opportunity_amount=JOURNEY_AMOUNT,
+		base_opportunity_amount=JOURNEY_AMOUNT,
+		sales_playbook=JOURNEY_PLAYBOOK,
+	).name
+
+
+def run_queued_lead_refresh(lead: str) -> dict:
+	"""The worker-free path of the journeys: the jobs a logged activity queued for ``lead`` after commit (its
+	score, its preferred channel) are run here as a worker would run them, then taken off the queue. Prints
+	which were queued, and the Lead's score and grade after."""
+	from frappe.utils.background_jobs import get_job
+
+	from crm_extension.refresh_queue import WORK
+
+	ran = []
+	for kind in ("lead_score", "preferred_channel"):
+		work = WORK[kind]
+		job = get_job(work.job_id(("Lead", lead)))
+		if job is None or job.get_status() != "queued":
+			continue
+		frappe.get_attr(work.party_method)(**work.party_kwargs(("Lead", lead)))
+		job.cancel()
+		job.delete()
+		ran.append(kind)
+	frappe.db.commit()
+	values = frappe.db.get_value("Lead", lead, ["lead_score", "lead_grade", "score_updated_on"], as_dict=True)
+	result = {"ran": ran, **{key: str(value) for key, value in values.items()}}
+	print(json.dumps(result))
+	return result
+
+
+def cleanup_journey_data():
+	"""The journey lead with its activities, score log and preferred-channel rows, the journeys'
+	Opportunities, the gated playbook."""
+	from crm_extension.sales_playbook.store import clear_cache
+
+	revoke_sales_stage_select()
+	opportunities = frappe.get_all("Opportunity", {"sales_playbook": JOURNEY_PLAYBOOK}, pluck="name")
+	for name in opportunities:
+		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": name})
+		frappe.db.delete("CRM Activity", {"reference_doctype": "Opportunity", "reference_name": name})
+		frappe.db.delete("Comment", {"reference_doctype": "Opportunity", "reference_name": name})
+	_delete_documents("Opportunity", opportunities)
+	_delete_documents(
+		"Sales Playbook", frappe.get_all("Sales Playbook", {"name": JOURNEY_PLAYBOOK}, pluck="name")
+	)
+	clear_cache()
+	leads = frappe.get_all("Lead", {"lead_name": JOURNEY_LEAD}, pluck="name")
+	started = frappe.utils.now_datetime()
+	for lead in leads:
+		frappe.db.delete("CRM Activity", {"reference_doctype": "Lead", "reference_name": lead})
+		frappe.db.delete("Lead Score Log", {"lead": lead})
+		frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)
+	# ERPNext made a Contact of the Lead (its mobile number); deleting the Lead unlinks it but keeps it
+	_delete_documents("Contact", frappe.get_all("Contact", {"first_name": JOURNEY_LEAD}, pluck="name"))
+	forget_deletions([*leads, JOURNEY_LEAD] if leads else [], started)

@@ -4,22 +4,28 @@ frappe.ui.form.on("Lead Scoring Settings", {
 		frappe.meta.docfield_map["Lead Scoring Settings"].model_status.formatter = (value) => __(value);
 	},
 	refresh(frm) {
-		frm.add_custom_button(__("Train Model Now"), () => {
-			// Training runs on the long queue; the job's progress shows in the desk's progress bar, and the
-			// form reloads when it reaches 100 %.
-			frappe.xcall("crm_extension.api.lead_scoring.train", {}, "POST").then(() => {
-				frappe.show_progress(__("Training the Lead Model"), 0, 100, __("Queued"), true);
-				follow_training(frm);
-			});
-		});
-		frm.add_custom_button(__("Rescore All Leads"), () => {
-			frappe
-				.xcall("crm_extension.api.lead_scoring.rescore_all", {}, "POST")
-				.then(() => frappe.show_alert(__("All open leads are being scored")));
-		});
+		// Training and rescoring are for the managers the server lets do them (api.lead_scoring.check_manager):
+		// a Sales Manager reads these settings and would only get a permission error.
+		if (frappe.user.has_role(["CRM Extension Manager", "System Manager"])) add_job_buttons(frm);
 		render_quality(frm);
 	},
 });
+
+function add_job_buttons(frm) {
+	frm.add_custom_button(__("Train Model Now"), () => {
+		// Training runs on the long queue; the job's progress shows in the desk's progress bar, and the
+		// form reloads when it reaches 100 %.
+		frappe.xcall("crm_extension.api.lead_scoring.train", {}, "POST").then(() => {
+			frappe.show_progress(__("Training the Lead Model"), 0, 100, __("Queued"), true);
+			follow_training(frm);
+		});
+	});
+	frm.add_custom_button(__("Rescore All Leads"), () => {
+		frappe
+			.xcall("crm_extension.api.lead_scoring.rescore_all", {}, "POST")
+			.then(() => frappe.show_alert(__("All open leads are being scored")));
+	});
+}
 
 function follow_training(frm) {
 	const on_progress = (data) => {
