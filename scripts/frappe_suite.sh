@@ -167,8 +167,10 @@ run_frappe_suite() {
 
 	if [ "$status" -eq 0 ]; then
 		say "run-tests --app $app"
+		# Frappe's run-tests exits non-zero on failures only when CI is set: without it a failing suite
+		# would pass this script on a developer's machine.
 		# shellcheck disable=SC2086
-		frappe_cli --site "$site" run-tests --app "$app" ${CRM_FRAPPE_TESTS:-} || status=1
+		CI=${CI:-1} frappe_cli --site "$site" run-tests --app "$app" ${CRM_FRAPPE_TESTS:-} || status=1
 		run_browser_check || status=1
 	fi
 

@@ -15,13 +15,13 @@ from frappe.database.database import savepoint
 from frappe.utils import add_to_date, get_url, now_datetime
 from frappe.utils.password import get_encryption_key
 
-from crm_extension.sequences.calendar import SendingCalendar, sending_calendar, sending_limits
+from crm_extension.sequences.calendar import SendingCalendar, sending_calendar
 from crm_extension.sequences.engine.links import rewrite_links, sign_link
 from crm_extension.sequences.engine.steps import resolve_step_type, step_channel_type
-from crm_extension.sequences.engine.throttle import assign_send_times, next_free_time
 from crm_extension.sequences.enrollment import ACTIVE, EXITED, FINISHED, end_enrollments
 from crm_extension.sequences.exits import exit_reason_before_step
 from crm_extension.sequences.parties import Party, load_parties
+from crm_extension.sequences.senders import SenderSchedules
 
 AUTOMATIC_EMAIL, MANUAL_EMAIL, WAIT = "Automatic Email", "Manual Email", "Wait"
 CLICK_LINK_DAYS = 180
@@ -32,6 +32,7 @@ RETRY_MINUTES_WITHOUT_EMAIL_ACCOUNT = 60
 @dataclass
 class Chunk:
 	now: datetime
+	schedules: SenderSchedules | None = None
 	steps: dict[str, list] = field(default_factory=dict)
 	calendars: dict[str | None, SendingCalendar] = field(default_factory=dict)
 	exit_stages: dict[str, str | None] = field(default_factory=dict)
@@ -47,6 +48,9 @@ class Chunk:
 			self.exit_stages[sequence] = frappe.db.get_value("CRM Sequence", sequence, "exit_on_stage")
 		return self.steps[sequence]
 
+	def __post_init__(self):
+		self.schedules = self.schedules or SenderSchedules(self.now)
+
 	def calendar(self, company: str | None) -> SendingCalendar:
 		if company not in self.calendars:
 			self.calendars[company] = sending_calendar(company)
@@ -60,9 +64,11 @@ def execute_chunk(names: list[str]):
 	enrollments = frappe.get_all(
 		"CRM Sequence Enrollment",
 		filters={"name": ("in", names)},
-		fields=["name", "reference_doctype", "reference_name"],
+		fields=["name", "reference_doctype", "reference_name", "sender"],
 		order_by="next_step_at asc",
 	)
+	# every sender's schedule locked up front, in one order, so two chunks never wait for each other in a circle
+	chunk.schedules.lock({row.sender for row in enrollments})
 	parties = load_parties([(row.reference_doctype, row.reference_name) for row in enrollments])
 	for row in enrollments:
 		party = parties.get((row.reference_doctype, row.reference_name))
@@ -80,6 +86,7 @@ def execute_chunk(names: list[str]):
 			record_failure(row.name, party, chunk, error)
 		else:
 			frappe.db.release_savepoint(save_point)
+	chunk.schedules.save()
 
 
 def record_failure(name: str, party: Party | None, chunk: Chunk, error: Exception):
@@ -169,12 +176,11 @@ def execute_enrollment(name: str, party: Party | None, chunk: Chunk) -> str | No
 		step_type = MANUAL_EMAIL  # nobody to send to: the salesperson finds an address
 	send_at = None
 	if step_type == AUTOMATIC_EMAIL:
-		send_at = email_send_time(
-			enrollment.sender, chunk.now, calendar.window_close(chunk.now, party.timezone)
+		send_at = chunk.schedules.next_send(
+			enrollment.sender, calendar.window_close(chunk.now, party.timezone)
 		)
 		if send_at is None:
-			sends = recent_sends(enrollment.sender, chunk.now)
-			wait_until = next_free_time(chunk.now, sends, sending_limits())
+			wait_until = chunk.schedules.free_again(enrollment.sender)
 			return postpone(
 				name, calendar.next_slot(wait_until, party.timezone), _("the salesperson's sending limits")
 			)
@@ -183,6 +189,8 @@ def execute_enrollment(name: str, party: Party | None, chunk: Chunk) -> str | No
 		run.insert(ignore_permissions=True, set_name=frappe.generate_hash(length=12))
 		carry_out(run, enrollment, step, party)
 		advance(enrollment, steps, calendar, party, chunk.now)
+		if send_at:
+			chunk.schedules.reserve(enrollment.sender, send_at)
 		return step_type
 	return None  # another worker executed this step first
 
@@ -326,52 +334,3 @@ def postpone(name: str, until: datetime, reason: str) -> str:
 		update_modified=False,
 	)
 	return "postponed"
-
-
-def recent_sends(sender: str, now: datetime) -> list[datetime]:
-	"""The sender's sequence emails in the last 24 h, and those already scheduled after now. A locking
-	(current) read: under the sender lock it must see what another worker committed after this
-	transaction's snapshot began, or both would give the salesperson the same slot."""
-	run = frappe.qb.DocType("CRM Sequence Step Run")
-	return (
-		frappe.qb.from_(run)
-		.select(run.send_at)
-		.where((run.sender == sender) & (run.send_at > add_to_date(now, hours=-24)))
-		.orderby(run.send_at)
-		.for_update()
-		.run(pluck=True)
-	)
-
-
-def email_send_time(sender: str, now: datetime, window_closes: datetime | None) -> datetime | None:
-	"""The sender's next free slot (24 h cap, gap between emails) before the sending window closes."""
-	hold_sender_lock(sender)
-	return assign_send_times(now, recent_sends(sender, now), 1, sending_limits(), not_after=window_closes)[0]
-
-
-SENDER_LOCK_SECONDS = 120
-
-
-def hold_sender_lock(sender: str):
-	"""Two workers must not give a salesperson's emails the same slot: a chunk takes a named lock per sender
-	before reading the sender's recent sends and keeps it until its transaction ends (several workers,
-	several machines, one database)."""
-	held = getattr(frappe.local, "crm_sequence_sender_locks", None)
-	if held is None:
-		held = frappe.local.crm_sequence_sender_locks = set()
-	if sender in held:
-		return
-	name = f"crm_sequence_sender:{frappe.local.site}:{sender}"[:64]
-	if not frappe.db.sql("SELECT GET_LOCK(%s, %s)", (name, SENDER_LOCK_SECONDS))[0][0]:
-		frappe.throw(_("Another worker is sending {0}'s sequence emails").format(sender))
-	if not held:
-		frappe.db.after_commit.add(release_sender_locks)
-		frappe.db.after_rollback.add(release_sender_locks)
-	held.add(sender)
-
-
-def release_sender_locks():
-	held = getattr(frappe.local, "crm_sequence_sender_locks", None) or set()
-	frappe.local.crm_sequence_sender_locks = None
-	for sender in held:
-		frappe.db.sql("SELECT RELEASE_LOCK(%s)", (f"crm_sequence_sender:{frappe.local.site}:{sender}"[:64],))

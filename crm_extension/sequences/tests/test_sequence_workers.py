@@ -1,5 +1,6 @@
 """Two workers, one due chunk, real commits: each step runs once and each email is queued once."""
 
+import itertools
 import threading
 
 import frappe
@@ -53,7 +54,7 @@ class TestTwoWorkers(CommittingTestCase):
 			make_due(name)
 		frappe.db.commit()
 
-		errors = run_in_two_workers(names)
+		errors = run_in_two_workers(names, names)
 
 		self.assertEqual(errors, [])
 		runs = frappe.get_all(
@@ -74,13 +75,35 @@ class TestTwoWorkers(CommittingTestCase):
 			{2},
 		)
 
+	def test_two_workers_with_one_salespersons_emails_keep_the_minimum_gap_between_them(self):
+		frappe.db.set_single_value("CRM Sequence Settings", "min_gap_seconds", 30)
+		sequence = make_sequence([{"step_type": "Automatic Email", "email_template": email_template()}])
+		leads = [make_lead(email_id=f"{unique('g').replace(' ', '')}@example.com") for _ in range(6)]
+		names = [enroll(sequence, "Lead", lead.name) for lead in leads]
+		for name in names:
+			make_due(name)
+		frappe.db.commit()
 
-def run_in_two_workers(names: list[str]) -> list[str]:
+		errors = run_in_two_workers(names[:3], names[3:])
+
+		self.assertEqual(errors, [])
+		sends = frappe.get_all(
+			"CRM Sequence Step Run",
+			filters={"enrollment": ("in", names)},
+			pluck="send_at",
+			order_by="send_at",
+		)
+		self.assertEqual(len(sends), 6)
+		gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sends)]
+		self.assertGreaterEqual(min(gaps), 30)
+
+
+def run_in_two_workers(first: list[str], second: list[str]) -> list[str]:
 	site, sites_path = frappe.local.site, frappe.local.sites_path
 	start = threading.Barrier(2)
 	errors: list[str] = []
 
-	def work():
+	def work(names: list[str]):
 		frappe.init(site=site, sites_path=sites_path)
 		frappe.connect()
 		try:
@@ -92,7 +115,7 @@ def run_in_two_workers(names: list[str]) -> list[str]:
 		finally:
 			frappe.destroy()
 
-	workers = [threading.Thread(target=work) for _ in range(2)]
+	workers = [threading.Thread(target=work, args=(names,)) for names in (first, second)]
 	for worker in workers:
 		worker.start()
 	for worker in workers:
