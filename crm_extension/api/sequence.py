@@ -101,17 +101,20 @@ def status(reference_doctype: str, reference_name: str) -> list[dict]:
 			"enrolled_on",
 			"exit_reason",
 			"exited_on",
-			"in_other_sequence",
+			"exit_note",
 		],
 		order_by="creation desc",
 		limit=20,
 	)
+	open_count = sum(1 for row in rows if row.status in OPEN_STATUSES)
 	steps = next_steps({(row.sequence, row.next_step) for row in rows if row.status in OPEN_STATUSES})
 	for row in rows:
 		step = steps.get((row.sequence, row.next_step)) if row.status in OPEN_STATUSES else None
 		row["next_step_type"] = step.step_type if step else None
 		row["total_steps"] = step_counts(row.sequence)
 		row["is_open"] = row.status in OPEN_STATUSES
+		# worked out now, so the first of two open enrollments is flagged as well as the second
+		row["in_other_sequence"] = int(row["is_open"] and open_count > 1)
 	rows.sort(key=lambda row: (not row["is_open"],))
 	return rows
 

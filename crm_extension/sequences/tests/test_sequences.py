@@ -63,6 +63,11 @@ class TestSequences(CRMTestCase):
 		self.assertEqual(frappe.db.count("CRM Sequence Enrollment", {"reference_name": lead.name}), 1)
 		other = enroll(second, "Lead", lead.name)
 		self.assertTrue(frappe.db.get_value("CRM Sequence Enrollment", other, "in_other_sequence"))
+		flags = {row["name"]: row["in_other_sequence"] for row in api.status("Lead", lead.name)}
+		self.assertEqual(flags, {name: 1, other: 1})
+		api.unenroll(other, "Wrong sequence")
+		flags = {row["name"]: row["in_other_sequence"] for row in api.status("Lead", lead.name)}
+		self.assertEqual(flags, {name: 0, other: 0})
 
 	def test_a_due_email_step_is_queued_by_the_host_from_the_sender_with_tracked_links_and_threaded(self):
 		lead = lead_with_email()
