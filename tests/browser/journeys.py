@@ -136,8 +136,8 @@ def morning(j: Journey):
 def score_section_to_top(page):
 	"""The Lead Score section (grade, score, probability, then "why") at the top of the screen."""
 	page.evaluate(
-		"""document.querySelector('.frappe-control[data-fieldname=lead_grade]')
-		.scrollIntoView({block: 'start'}); window.scrollBy(0, -70)"""
+		# the form's own field: the Lead list left in the page has a lead_grade filter control too
+		"cur_frm.fields_dict.lead_grade.wrapper.scrollIntoView({block: 'start'}); window.scrollBy(0, -70)"
 	)
 
 
