@@ -4,6 +4,8 @@ company goes first.
 - The company's transactions (Leads, Opportunities, Quotations, orders, deliveries, invoices, payments,
   stock entries, their ledgers and bins, the app's value snapshots) are deleted by ERPNext's own
   Transaction Deletion Record (the "Delete Transactions" of a Company), run in this process.
+- The sequences the demo set up (its email templates and two CRM Sequences), their enrollments and step
+  runs, the Email Queue rows of the sequence emails and the sales users' sending schedules.
 - What ERPNext keeps outside a company (the Customers, Contacts, emails, calls, meetings and To Dos about
   them) and the app's records about them (CRM Activities, Lead Score Logs) are deleted by name, as the
   deletion record does: only rows about the demo's own Leads, Opportunities and Customers.
@@ -11,6 +13,8 @@ company goes first.
 Masters the demo reuses (company, users, items, prices, holiday list, scoring rules) stay."""
 
 import frappe
+
+from crm_extension.demo.profiles import EMAIL_DOMAIN
 
 PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Quotation")
 
@@ -25,6 +29,7 @@ def reset(company: str) -> int:
 	customers = frappe.get_all("Customer", {"lead_name": ("in", leads or [""])}, pluck="name")
 	contacts = _linked("Contact", ("Lead", "Customer"), leads + customers)
 	names = leads + opportunities + quotations + customers + contacts
+	_delete_sequences(names)
 	_delete_records_about(names, leads)
 	_delete_company_transactions(company)
 	_delete_documents("Contact", contacts)
@@ -65,6 +70,36 @@ def _delete_records_about(names: list[str], leads: list[str]):
 	)
 	frappe.db.delete("Version", {"ref_doctype": ("in", PARTY_DOCTYPES), "docname": ("in", names)})
 	frappe.db.delete("Lead Score Log", {"lead": ("in", leads or [""])})
+
+
+def _delete_sequences(names: list[str]):
+	"""The demo's sequences and templates, every enrollment in them or about the demo's records, their step
+	runs and Versions, the sequence emails' Email Queue rows and the demo users' sending schedules."""
+	from crm_extension.demo.sequences import all_names
+
+	sequences, templates = all_names()
+	enrollments = frappe.get_all(
+		"CRM Sequence Enrollment", {"sequence": ("in", sequences)}, pluck="name"
+	) + frappe.get_all(
+		"CRM Sequence Enrollment",
+		{"reference_doctype": ("in", PARTY_DOCTYPES), "reference_name": ("in", names or [""])},
+		pluck="name",
+	)
+	if enrollments:
+		frappe.db.delete("CRM Sequence Step Run", {"enrollment": ("in", enrollments)})
+		frappe.db.delete(
+			"Version", {"ref_doctype": "CRM Sequence Enrollment", "docname": ("in", enrollments)}
+		)
+		frappe.db.delete("CRM Sequence Enrollment", {"name": ("in", enrollments)})
+	queued = frappe.get_all(
+		"Email Queue",
+		{"reference_doctype": ("in", PARTY_DOCTYPES), "reference_name": ("in", names or [""])},
+		pluck="name",
+	)
+	_delete_documents("Email Queue", queued)
+	frappe.db.delete("CRM Sequence Sender", {"name": ("like", f"%@{EMAIL_DOMAIN}")})
+	_delete_documents("CRM Sequence", [name for name in sequences if frappe.db.exists("CRM Sequence", name)])
+	_delete_documents("Email Template", templates)
 
 
 def _delete_company_transactions(company: str):

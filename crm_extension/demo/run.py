@@ -3,7 +3,7 @@
 
 Phases: clear the previous run's data; company calendar, team and catalogue; Leads with their emails,
 calls, meetings and activities, Opportunities through the playbook, Customers; orders, deliveries,
-invoices and payments in date order; then the app's jobs. Each phase is committed when it ends (a
+invoices and payments in date order; then the app's jobs; then sequences with a history. Each phase is committed when it ends (a
 command-line tool run through bench execute, not app code): a failure keeps what the phases before it
 made, and the next run clears it anyway."""
 
@@ -13,7 +13,18 @@ from datetime import timedelta
 import frappe
 from frappe.utils import getdate, today
 
-from crm_extension.demo import activities, app_jobs, catalog, deals, leads, people, reset, sales, site
+from crm_extension.demo import (
+	activities,
+	app_jobs,
+	catalog,
+	deals,
+	leads,
+	people,
+	reset,
+	sales,
+	sequences,
+	site,
+)
 from crm_extension.demo.plan import LeadStory, plan
 from crm_extension.demo.profiles import SCALES, Profile, profile_for
 
@@ -71,6 +82,7 @@ def _generate(profile: Profile, sizes) -> dict:
 			f"Sales Invoices ({sold.unpaid_invoices} unpaid), {sold.payment_entries} Payment Entries"
 		)
 		counts.update(_app_jobs(profile, held, progress))
+		counts.update(_sequences(profile, sizes, team, progress))
 	counts["seconds"] = round(progress.total())
 	print(f"-- demo data ready in {counts['seconds']}s", flush=True)
 	return counts
@@ -160,6 +172,13 @@ def _app_jobs(profile: Profile, held: dict, progress: Progress) -> dict[str, int
 	)
 	progress.done(f"grades {grades}, {counts['preferred channels ranked']} parties ranked")
 	return counts
+
+
+def _sequences(profile: Profile, sizes, team: dict[str, str], progress: Progress) -> dict[str, int]:
+	progress.phase("sequences: templates, two sequences, enrollments and their history")
+	made = sequences.make_sequences(profile, sizes, people.sales_users(team))
+	progress.done(", ".join(f"{count} {what}" for what, count in made.items()))
+	return made
 
 
 def _count(counts: dict, what: str, number: int = 1):

@@ -6,6 +6,7 @@ from frappe.utils import add_days, today
 
 from crm_extension.demo.profiles import profile_for
 from crm_extension.demo.run import generate
+from crm_extension.demo.sequences import all_names
 from crm_extension.tests.utils import CRMTestCase
 
 COMPANY = profile_for("en").company
@@ -49,6 +50,44 @@ def demo_counts() -> dict[str, int]:
 		"Opportunity Playbook Step",
 		{"parent": ("in", frappe.get_all("Opportunity", {"company": COMPANY}, pluck="name"))},
 	)
+	counts.update(sequence_counts(leads + frappe.get_all("Opportunity", {"company": COMPANY}, pluck="name")))
+	return counts
+
+
+def sequence_counts(parties: list[str]) -> dict[str, int]:
+	"""The demo's sequences and their history: enrollments of its Leads and Opportunities, the steps they
+	ran, the emails sent, opened and clicked, and the exits by reason."""
+	sequences, templates = all_names()
+	enrollments = frappe.get_all(
+		"CRM Sequence Enrollment",
+		{"reference_name": ("in", parties), "sequence": ("in", sequences)},
+		["name", "status", "exit_reason"],
+	)
+	names = [row.name for row in enrollments] or [""]
+	emails = frappe.get_all(
+		"CRM Sequence Step Run",
+		{"enrollment": ("in", names), "communication": ("is", "set")},
+		pluck="communication",
+	)
+	counts = {
+		"CRM Sequence": frappe.db.count("CRM Sequence", {"name": ("in", sequences)}),
+		"Email Template": frappe.db.count("Email Template", {"name": ("in", templates)}),
+		"CRM Sequence Enrollment": len(enrollments),
+		"CRM Sequence Step Run": frappe.db.count("CRM Sequence Step Run", {"enrollment": ("in", names)}),
+		"sequence email": len(emails),
+		"sequence email opened": frappe.db.count(
+			"Communication", {"name": ("in", emails or [""]), "read_by_recipient": 1}
+		),
+		"sequence email clicked": frappe.db.count(
+			"CRM Sequence Step Run", {"enrollment": ("in", names), "clicked_on": ("is", "set")}
+		),
+		"enrollment past step 2": frappe.db.count(
+			"CRM Sequence Step Run", {"enrollment": ("in", names), "step_idx": (">=", 3)}
+		),
+	}
+	for reason in ("Replied", "Meeting", "Unenrolled"):
+		counts[f"enrollment exited: {reason}"] = sum(1 for row in enrollments if row.exit_reason == reason)
+	counts["enrollment active"] = sum(1 for row in enrollments if row.status == "Active")
 	return counts
 
 
@@ -123,3 +162,24 @@ class TestDemoData(CRMTestCase):
 		self.assertTrue(by_channel({"from_date": add_days(today(), -365), "to_date": today()})[1])
 		self.assertTrue(rfm({})[1])
 		self.assertTrue(pipeline({})[1])
+
+	def test_sequences_have_a_history_in_the_report(self):
+		from crm_extension.sequences.report.sequence_performance.sequence_performance import (
+			execute as performance,
+		)
+
+		self.assertEqual(self.after_first["CRM Sequence"], 2)
+		self.assertGreaterEqual(self.after_first["CRM Sequence Enrollment"], 10)
+		self.assertEqual(self.first["sequence enrollments"], self.after_first["CRM Sequence Enrollment"])
+		self.assertEqual(
+			frappe.get_all("CRM Sequence Trigger", {"parent": "New lead follow-up"}, ["trigger", "value"]),
+			[{"trigger": "Lead Grade", "value": "A"}],
+		)
+		senders = frappe.get_all(
+			"CRM Sequence Enrollment", {"sequence": "New lead follow-up"}, pluck="sender"
+		)
+		self.assertEqual(len(set(senders)), 3, "each sales user sends to their own Leads")
+		rows = performance({"sequence": "New lead follow-up"})[1]
+		sequence_row = rows[0]
+		for number in ("emails_sent", "opened", "clicked", "replied", "meetings"):
+			self.assertGreater(sequence_row.get(number) or 0, 0, f"{number}: {sequence_row}")
