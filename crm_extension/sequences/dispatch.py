@@ -4,6 +4,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from crm_extension.sequences.enrollment import ACTIVE
+from crm_extension.sequences.senders import ensure_rows
 
 CHUNK_SIZE = 100
 MAX_PER_RUN = 5000
@@ -37,5 +38,6 @@ def due_chunks(limit: int = MAX_PER_RUN, size: int = CHUNK_SIZE) -> list[list[st
 		.limit(limit)
 		.run()
 	)
+	ensure_rows({sender for _name, sender in rows})
 	names = [name for name, _sender in sorted(rows, key=lambda row: row[1] or "")]
 	return [names[start : start + size] for start in range(0, len(names), size)]

@@ -11,6 +11,7 @@ from frappe.utils import now_datetime
 
 from crm_extension.sequences.calendar import sending_calendar
 from crm_extension.sequences.parties import ENROLLABLE_DOCTYPES, load_party
+from crm_extension.sequences.senders import ensure_rows
 
 ACTIVE, PAUSED, FINISHED, EXITED = "Active", "Paused", "Finished", "Exited"
 OPEN_STATUSES = (ACTIVE, PAUSED)
@@ -53,6 +54,7 @@ def enroll(sequence: str, doctype: str, name: str, sender: str | None = None) ->
 	frappe.db.savepoint("crm_sequence_enroll")
 	try:
 		doc.insert(ignore_permissions=True)  # the caller checked the party's permissions
+		ensure_rows([doc.sender])
 	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
 		# another request enrolled the party between our check and our insert
 		frappe.db.rollback(save_point="crm_sequence_enroll")

@@ -32,16 +32,13 @@ class SenderSchedules:
 		senders = sorted(sender for sender in senders if sender and sender not in self.sends)
 		if not senders:
 			return
-		frappe.db.sql(
-			f"""INSERT IGNORE INTO `{TABLE}` (name, user, send_times, creation, modified, owner, modified_by)
-			VALUES {", ".join(["(%s, %s, '[]', %s, %s, 'Administrator', 'Administrator')"] * len(senders))}""",
-			[value for sender in senders for value in (sender, sender, self.now, self.now)],
-		)
-		rows = frappe.db.sql(
-			f"SELECT name, send_times FROM `{TABLE}` WHERE name IN %s ORDER BY name FOR UPDATE",
-			(tuple(senders),),
-		)
-		for sender, stored in rows:
+		rows = _locked_rows(senders)
+		if missing := [sender for sender in senders if sender not in rows]:
+			# the scheduler and enrolling make these rows; a sender without one (an enrollment imported
+			# around them) gets it here, a rare path where two workers could wait for each other once
+			ensure_rows(missing)
+			rows.update(_locked_rows(missing))
+		for sender, stored in rows.items():
 			self.sends[sender] = [at for at in _parse(stored) if at > self.now - KEEP]
 
 	def next_send(self, sender: str, not_after: datetime | None) -> datetime | None:
@@ -64,6 +61,27 @@ class SenderSchedules:
 				(stored, self.now, sender),
 			)
 		self.changed.clear()
+
+
+def ensure_rows(senders) -> None:
+	"""A schedule row for each sender, made outside the chunks that lock them (enrolling, the scheduler):
+	two workers inserting the same missing row and then locking it would deadlock."""
+	senders = sorted({sender for sender in senders if sender})
+	if not senders:
+		return
+	now = frappe.utils.now_datetime()
+	frappe.db.sql(
+		f"""INSERT IGNORE INTO `{TABLE}` (name, user, send_times, creation, modified, owner, modified_by)
+		VALUES {", ".join(["(%s, %s, '[]', %s, %s, 'Administrator', 'Administrator')"] * len(senders))}""",
+		[value for sender in senders for value in (sender, sender, now, now)],
+	)
+
+
+def _locked_rows(senders: list[str]) -> dict[str, str]:
+	rows = frappe.db.sql(
+		f"SELECT name, send_times FROM `{TABLE}` WHERE name IN %s ORDER BY name FOR UPDATE", (tuple(senders),)
+	)
+	return dict(rows)
 
 
 def _parse(stored: str | None) -> list[datetime]:

@@ -97,6 +97,53 @@ class TestTwoWorkers(CommittingTestCase):
 		gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(sends)]
 		self.assertGreaterEqual(min(gaps), 30)
 
+	def test_a_worker_killed_before_its_chunk_commits_loses_no_step_and_sends_nothing_twice(self):
+		sequence = make_sequence([{"step_type": "Automatic Email", "email_template": email_template()}])
+		leads = [make_lead(email_id=f"{unique('k').replace(' ', '')}@example.com") for _ in range(4)]
+		names = [enroll(sequence, "Lead", lead.name) for lead in leads]
+		for name in names:
+			make_due(name)
+		frappe.db.commit()
+
+		# a killed worker's connection drops and MariaDB rolls its transaction back: the same as a rollback
+		self.assertEqual(run_killed_worker(names), [])
+		self.assertEqual(frappe.db.count("CRM Sequence Step Run", {"enrollment": ("in", names)}), 0)
+		self.assertEqual(
+			set(
+				frappe.get_all("CRM Sequence Enrollment", filters={"name": ("in", names)}, pluck="next_step")
+			),
+			{1},
+		)
+
+		self.assertEqual(run_in_two_workers(names, []), [])  # the next tick's worker
+		frappe.db.rollback()  # a fresh snapshot, to see what the worker committed
+		communications = frappe.get_all(
+			"CRM Sequence Step Run", filters={"enrollment": ("in", names)}, pluck="communication"
+		)
+		self.assertEqual(len(communications), 4)
+		self.assertEqual(frappe.db.count("Email Queue", {"communication": ("in", communications)}), 4)
+
+
+def run_killed_worker(names: list[str]) -> list[str]:
+	site, sites_path = frappe.local.site, frappe.local.sites_path
+	errors: list[str] = []
+
+	def work():
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect()
+		try:
+			execute_chunk(names)
+			frappe.db.rollback()
+		except Exception as error:
+			errors.append(repr(error))
+		finally:
+			frappe.destroy()
+
+	worker = threading.Thread(target=work)
+	worker.start()
+	worker.join(timeout=300)
+	return errors
+
 
 def run_in_two_workers(first: list[str], second: list[str]) -> list[str]:
 	site, sites_path = frappe.local.site, frappe.local.sites_path
