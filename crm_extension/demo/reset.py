@@ -14,7 +14,7 @@ Masters the demo reuses (company, users, items, prices, holiday list, scoring ru
 
 import frappe
 
-from crm_extension.demo.profiles import EMAIL_DOMAIN
+from crm_extension.demo.profiles import EMAIL_DOMAIN, PROFILES
 
 PARTY_DOCTYPES = ("Lead", "Opportunity", "Customer", "Contact", "Quotation")
 
@@ -29,7 +29,7 @@ def reset(company: str) -> int:
 	customers = frappe.get_all("Customer", {"lead_name": ("in", leads or [""])}, pluck="name")
 	contacts = _linked("Contact", ("Lead", "Customer"), leads + customers)
 	names = leads + opportunities + quotations + customers + contacts
-	_delete_sequences(names)
+	_delete_sequences(names, next((p.lang for p in PROFILES.values() if p.company == company), None))
 	_delete_records_about(names, leads)
 	_delete_company_transactions(company)
 	_delete_documents("Contact", contacts)
@@ -72,12 +72,12 @@ def _delete_records_about(names: list[str], leads: list[str]):
 	frappe.db.delete("Lead Score Log", {"lead": ("in", leads or [""])})
 
 
-def _delete_sequences(names: list[str]):
+def _delete_sequences(names: list[str], lang: str | None):
 	"""The demo's sequences and templates, every enrollment in them or about the demo's records, their step
 	runs and Versions, the sequence emails' Email Queue rows and the demo users' sending schedules."""
 	from crm_extension.demo.sequences import all_names
 
-	sequences, templates = all_names()
+	sequences, templates = all_names(lang)
 	enrollments = frappe.get_all(
 		"CRM Sequence Enrollment", {"sequence": ("in", sequences)}, pluck="name"
 	) + frappe.get_all(

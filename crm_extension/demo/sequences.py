@@ -96,7 +96,7 @@ PROPOSAL = {"en": "Proposal chase", "fa": "پیگیری پیشنهاد قیمت"
 TASKS = {
 	"en": {
 		"call": "Call to ask whether the introduction email arrived and what they need this quarter.",
-		"message": "Short message: share the catalogue link and offer a call at a time that suits them.",
+		"message": "On the channel they answer most: share the catalogue link, offer a call when it suits them.",
 		"proposal_call": "Call about the proposal: questions, decision date, who else decides.",
 		"description_follow_up": "Four touches over about a week for a new Lead; stops when they answer.",
 		"description_proposal": "After a proposal is sent: an email (two versions tested) and a call.",
@@ -106,7 +106,7 @@ TASKS = {
 	},
 	"fa": {
 		"call": "تماس بگیرید و بپرسید ایمیل معرفی رسیده و این فصل به چه نیاز دارند.",
-		"message": "پیام کوتاه: لینک کاتالوگ را بفرستید و یک تماس در زمان دلخواهشان پیشنهاد دهید.",
+		"message": "از راهی که بیشتر پاسخ می‌دهند: لینک کاتالوگ را بفرستید و یک تماس در زمان دلخواهشان پیشنهاد دهید.",
 		"proposal_call": "تماس درباره پیشنهاد: سؤال‌ها، زمان تصمیم، چه کسان دیگری تصمیم می‌گیرند.",
 		"description_follow_up": "چهار پیگیری در حدود یک هفته برای سرنخ جدید؛ با پاسخ مشتری متوقف می‌شود.",
 		"description_proposal": "پس از ارسال پیشنهاد: یک ایمیل (دو نسخه آزمایشی) و یک تماس.",
@@ -132,10 +132,11 @@ class Plan:
 	fate: str | None
 
 
-def all_names() -> tuple[list[str], list[str]]:
-	"""Every language's sequence and template names (the reset removes them)."""
-	sequences = [*FOLLOW_UP.values(), *PROPOSAL.values()]
-	templates = [template[0] for texts in TEMPLATES.values() for template in texts.values()]
+def all_names(lang: str | None = None) -> tuple[list[str], list[str]]:
+	"""The language's sequence and template names (every language's without one): the reset removes them."""
+	langs = [lang] if lang else list(TEMPLATES)
+	sequences = [names[code] for code in langs for names in (FOLLOW_UP, PROPOSAL)]
+	templates = [template[0] for code in langs for template in TEMPLATES[code].values()]
 	return sequences, templates
 
 

@@ -57,7 +57,7 @@ def demo_counts() -> dict[str, int]:
 def sequence_counts(parties: list[str]) -> dict[str, int]:
 	"""The demo's sequences and their history: enrollments of its Leads and Opportunities, the steps they
 	ran, the emails sent, opened and clicked, and the exits by reason."""
-	sequences, templates = all_names()
+	sequences, templates = all_names("en")
 	enrollments = frappe.get_all(
 		"CRM Sequence Enrollment",
 		{"reference_name": ("in", parties), "sequence": ("in", sequences)},
