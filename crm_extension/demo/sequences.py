@@ -10,7 +10,7 @@ step's time from the real calendar. Which parties do what comes from the demo's 
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time, timedelta
 
 import frappe
 from frappe.utils import add_to_date, get_system_timezone, getdate, now_datetime, today
@@ -130,6 +130,7 @@ class Plan:
 	reference: str
 	depth: int
 	fate: str | None
+	answer: tuple[str, str] | None = None  # the reply or meeting that ended it
 
 
 def all_names(lang: str | None = None) -> tuple[list[str], list[str]]:
@@ -156,6 +157,7 @@ def make_sequences(profile: Profile, sizes: Sizes, owners: list[str]) -> dict[st
 				if plan.depth == round_number and plan.fate:
 					end_with(plan, lang)
 	engagement = opens_and_clicks(rng, plans)
+	backdate(plans, profile)
 	schedule_open_enrollments([plan.name for plan in plans])
 	return counts(plans, templates, engagement)
 
@@ -391,9 +393,10 @@ def end_with(plan: Plan, lang: str):
 		"CRM Sequence Enrollment", plan.name, ["sender", "reference_doctype", "reference_name"], as_dict=True
 	)
 	if plan.fate == "Meeting":
-		check_document("CRM Activity", _meeting(enrollment))
+		plan.answer = ("CRM Activity", _meeting(enrollment))
 	else:
-		check_document("Communication", _reply(plan, enrollment, lang))
+		plan.answer = ("Communication", _reply(plan, enrollment, lang))
+	check_document(*plan.answer)
 
 
 def _meeting(enrollment) -> str:
@@ -478,6 +481,66 @@ def opens_and_clicks(rng: random.Random, plans: list[Plan]) -> dict[str, int]:
 				record_click(run.name)
 				clicked += 1
 	return {"sequence emails opened": opened, "sequence emails clicked": clicked}
+
+
+# -- when it happened ---------------------------------------------------------------------------------------
+
+ROUND_DAYS_AGO = (8, 6, 4, 1)  # working days before today that each round's steps ran
+
+
+def backdate(plans: list[Plan], profile: Profile):
+	"""The rounds ran just now; put them on past working days, as if the sequences had run for a week and
+	a half: enrollment, each step (its email or task), the opens and clicks, and the answer that ended it."""
+	days = [working_day_before(getdate(today()), ago, profile) for ago in ROUND_DAYS_AGO]
+	for number, plan in enumerate(plans):
+		at = [datetime.combine(day, time(9, 30)) + timedelta(minutes=11 * number) for day in days]
+		_set("CRM Sequence Enrollment", plan.name, {"enrolled_on": at[0], "creation": at[0]})
+		runs = frappe.get_all(
+			"CRM Sequence Step Run",
+			{"enrollment": plan.name},
+			["name", "step_idx", "communication", "todo", "clicked_on"],
+		)
+		for run in runs:
+			moment = at[run.step_idx - 1]
+			values = {"executed_at": moment, "creation": moment}
+			_set(
+				"CRM Sequence Step Run",
+				run.name,
+				{**values, "send_at": moment} if run.communication else values,
+			)
+			if run.clicked_on:
+				_set("CRM Sequence Step Run", run.name, {"clicked_on": moment + timedelta(hours=4)})
+			if run.communication:
+				_date_email(run.communication, moment)
+			if run.todo:
+				_set("ToDo", run.todo, {"date": moment.date(), "creation": moment})
+		ended = at[plan.depth - 1] + timedelta(hours=5)
+		if plan.answer:
+			doctype, name = plan.answer
+			field = "communication_date" if doctype == "Communication" else "activity_at"
+			_set(doctype, name, {field: ended, "creation": ended})
+		if frappe.db.get_value("CRM Sequence Enrollment", plan.name, "exited_on"):
+			_set("CRM Sequence Enrollment", plan.name, {"exited_on": ended})
+
+
+def _date_email(communication: str, moment: datetime):
+	values = {"communication_date": moment, "creation": moment}
+	if frappe.db.get_value("Communication", communication, "read_by_recipient"):
+		values["read_by_recipient_on"] = moment + timedelta(hours=3)
+	_set("Communication", communication, values)
+
+
+def _set(doctype: str, name: str, values: dict):
+	modified = max(value for value in values.values() if isinstance(value, datetime))
+	frappe.db.set_value(doctype, name, {**values, "modified": modified}, update_modified=False)
+
+
+def working_day_before(day: date, working_days: int, profile: Profile) -> date:
+	while working_days:
+		day -= timedelta(days=1)
+		if day.strftime("%A") not in profile.weekly_off:
+			working_days -= 1
+	return day
 
 
 def counts(plans: list[Plan], templates: dict, engagement: dict) -> dict[str, int]:
