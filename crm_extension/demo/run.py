@@ -3,9 +3,9 @@
 
 Phases: clear the previous run's data; company calendar, team and catalogue; Leads with their emails,
 calls, meetings and activities, Opportunities through the playbook, Customers; orders, deliveries,
-invoices and payments in date order; then the app's jobs; then sequences with a history. Each phase is committed when it ends (a
-command-line tool run through bench execute, not app code): a failure keeps what the phases before it
-made, and the next run clears it anyway."""
+invoices and payments in date order; then the app's jobs; then sequences with a history. Each phase is
+committed when it ends (a command-line tool run through bench execute, not app code): a failure keeps what
+the phases before it made, and the next run clears it anyway."""
 
 import time
 from datetime import timedelta
