@@ -576,7 +576,91 @@ def make_journey_data(customer: str) -> dict:
 	lead = make_journey_lead()
 	make_gated_playbook()
 	deals = {size: make_journey_opportunity(customer) for size in JOURNEY_SIZES}
-	return {"journey_lead": lead, "journey_opportunities": deals, "journey_customer": customer}
+	return {
+		"journey_lead": lead,
+		"journey_opportunities": deals,
+		"journey_customer": customer,
+		**make_sequence_data(),
+	}
+
+
+SEQUENCE_TITLE = "Browser Journey Follow-up"
+SEQUENCE_LEAD = "Browser Sequence Lead"
+ENROLL_LEAD = "Browser Enroll Lead"
+
+
+def make_sequence_data() -> dict:
+	"""A sequence (a call, then a message two business days later) whose first step already ran for one of
+	the Sales User's Leads, through the app's executor, so "Due today" lists its call; and a Lead per size
+	for the journey to enroll from the form."""
+	from datetime import time
+
+	from frappe.utils import add_to_date, get_system_timezone, now_datetime
+
+	from crm_extension.sequences.calendar import SendingCalendar
+	from crm_extension.sequences.enrollment import enroll
+	from crm_extension.sequences.execute import Chunk, execute_enrollment
+	from crm_extension.sequences.parties import load_party
+
+	sequence = frappe.get_doc(
+		{
+			"doctype": "CRM Sequence",
+			"title": SEQUENCE_TITLE,
+			"steps": [
+				{"step_type": "Call Task", "delay_days": 0, "task_text": "Ask about the budget"},
+				{"step_type": "Messaging Task", "delay_days": 2, "task_text": "Send the price list"},
+			],
+		}
+	).insert(ignore_permissions=True)
+	lead = sequence_lead(SEQUENCE_LEAD)
+	enrollment = enroll(sequence.name, "Lead", lead, SALES_USER)
+	frappe.db.set_value(
+		"CRM Sequence Enrollment", enrollment, "next_step_at", add_to_date(now_datetime(), minutes=-1)
+	)
+	party = load_party("Lead", lead)
+	chunk = Chunk(now=now_datetime())
+	# whatever the clock says when the check runs, the step is inside an all-day window
+	chunk.calendars[party.company] = SendingCalendar(
+		frozenset(), time(0, 0), time(23, 59, 59), get_system_timezone()
+	)
+	execute_enrollment(enrollment, party, chunk)
+	return {
+		"sequence": sequence.name,
+		"sequence_lead": lead,
+		"enroll_leads": {size: sequence_lead(f"{ENROLL_LEAD} {size}") for size in JOURNEY_SIZES},
+	}
+
+
+def sequence_lead(name: str) -> str:
+	return (
+		frappe.get_doc({"doctype": "Lead", "lead_name": name, "lead_owner": SALES_USER})
+		.insert(ignore_permissions=True)
+		.name
+	)
+
+
+def cleanup_sequence_data():
+	leads = frappe.get_all("Lead", {"lead_name": ("like", "Browser % Lead%")}, pluck="name")
+	leads = [
+		name
+		for name in leads
+		if frappe.db.get_value("Lead", name, "lead_name").startswith((SEQUENCE_LEAD, ENROLL_LEAD))
+	]
+	enrollments = frappe.get_all("CRM Sequence Enrollment", {"sequence": SEQUENCE_TITLE}, pluck="name")
+	frappe.db.delete("CRM Sequence Step Run", {"enrollment": ("in", enrollments or [""])})
+	frappe.db.delete(
+		"Version", {"ref_doctype": "CRM Sequence Enrollment", "docname": ("in", enrollments or [""])}
+	)
+	frappe.db.delete("CRM Sequence Enrollment", {"name": ("in", enrollments or [""])})
+	frappe.db.delete("ToDo", {"reference_type": "Lead", "reference_name": ("in", leads or [""])})
+	frappe.db.delete("CRM Sequence Sender", {"name": SALES_USER})
+	frappe.db.delete("Notification Log", {"document_type": "Lead", "document_name": ("in", leads or [""])})
+	started = frappe.utils.now_datetime()
+	for lead in leads:
+		frappe.delete_doc("Lead", lead, force=True, ignore_permissions=True)  # with its Contact
+	if frappe.db.exists("CRM Sequence", SEQUENCE_TITLE):
+		frappe.delete_doc("CRM Sequence", SEQUENCE_TITLE, force=True, ignore_permissions=True)
+	forget_deletions([*leads, SEQUENCE_TITLE], started)
 
 
 SALES_STAGE_RULES = "crm_browser_check_sales_stage_rules.json"
@@ -705,6 +789,7 @@ def cleanup_journey_data():
 	from crm_extension.sales_playbook.store import clear_cache
 
 	revoke_sales_stage_select()
+	cleanup_sequence_data()
 	opportunities = frappe.get_all("Opportunity", {"sales_playbook": JOURNEY_PLAYBOOK}, pluck="name")
 	for name in opportunities:
 		frappe.db.delete("ToDo", {"reference_type": "Opportunity", "reference_name": name})

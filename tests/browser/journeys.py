@@ -18,7 +18,10 @@ CRM_JOURNEYS=name,name runs only those. Screenshots: journey_<name>_<step>_<size
 4. manager (Sales Manager): Activity by Channel, Playbook Effectiveness, Lead Scoring Settings with the
    calibration plot and the lift chart.
 5. morning_fa: journey 1 as the Persian user: also the page is right to left and no English string of the app
-   is shown (the visible checks' Persian rule)."""
+   is shown (the visible checks' Persian rule).
+6. sequence (Sales User): a Lead whose sequence already made its first call task shows the enrollment at
+   step 2 -> another Lead: "Enroll in Sequence" from the form -> its section shows step 1 -> "Sequence Tasks
+   Due" lists the call task -> the "Sequence Performance" report lists the sequence."""
 
 import json
 import os
@@ -274,6 +277,41 @@ def manager(j: Journey):
 	j.look("model_charts")
 
 
+def sequence(j: Journey):
+	page, title = j.page, j.fixtures["sequence"]
+	page.goto(f"{j.base}/app/lead/{j.fixtures['sequence_lead']}")
+	row = page.locator(f".crm-sequences-section .crm-sequence-row[data-sequence='{title}']")
+	expect(row).to_be_visible(timeout=WAIT)
+	expect(row).to_contain_text("Step 2 of 2")
+	j.look("enrolled_lead")
+
+	page.goto(f"{j.base}/app/lead/{j.fixtures['enroll_leads'][j.size]}")
+	enroll = page.locator(".crm-sequences-section .crm-sequence-enroll")
+	expect(enroll).to_be_visible(timeout=WAIT)
+	expect(page.locator(".crm-sequences-section .crm-sequence-row")).to_have_count(0)
+	enroll.click()
+	dialog = page.locator(".modal.show")
+	field = dialog.locator("[data-fieldname=sequence] input")
+	expect(field).to_be_visible(timeout=10_000)
+	field.fill(title)
+	page.get_by_role("option", name=title).first.click()
+	j.look("enroll_dialog")
+	dialog.locator(".btn-modal-primary").click()
+	expect(dialog).to_be_hidden(timeout=WAIT)
+	row = page.locator(f".crm-sequences-section .crm-sequence-row[data-sequence='{title}']")
+	expect(row).to_be_visible(timeout=WAIT)
+	expect(row).to_contain_text("Step 1 of 2")
+	j.look("enrolled")
+
+	page.goto(j.base + "/app/query-report/Sequence Tasks Due")
+	expect(page.locator(".dt-scrollable")).to_contain_text("Browser Sequence Lead", timeout=WAIT)
+	expect(page.locator(".dt-scrollable")).to_contain_text("Ask about the budget")
+	j.look("due_today")
+	page.goto(j.base + "/app/query-report/Sequence Performance")
+	expect(page.locator(".dt-scrollable")).to_contain_text(title, timeout=WAIT)
+	j.look("performance")
+
+
 # (name, the fixtures' user key, journey, Persian)
 JOURNEYS = (
 	("morning", "sales_user", morning, False),
@@ -281,6 +319,7 @@ JOURNEYS = (
 	("account", "sales_user", account, False),
 	("manager", "sales_manager", manager, False),
 	("morning_fa", "fa_user", morning, True),
+	("sequence", "sales_user", sequence, False),
 )
 
 
