@@ -23,6 +23,7 @@ HOST_DOCTYPES = (
 	"Sales Invoice",
 	"Payment Entry",
 	"Communication",
+	"Custom DocPerm",  # the app's permission rules (setup/permissions.py) must go with it
 )
 
 

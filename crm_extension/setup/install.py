@@ -5,6 +5,7 @@ from crm_extension.setup.custom_fields import get_custom_fields
 from crm_extension.setup.defaults import insert_shipped_records
 from crm_extension.setup.field_sync import sync_custom_fields
 from crm_extension.setup.host_indexes import make_host_indexes
+from crm_extension.setup.permissions import grant_permissions
 from crm_extension.setup.roles import APP_ROLES
 from crm_extension.setup.single_defaults import fill_single_defaults
 
@@ -17,6 +18,7 @@ def before_install():
 def after_install():
 	make_custom_fields()
 	make_host_indexes()
+	grant_permissions()
 	rebuild_party_addresses()
 	fill_single_defaults()
 	insert_shipped_records()
@@ -30,6 +32,7 @@ def after_migrate():
 	make_roles()
 	make_custom_fields()
 	make_host_indexes()
+	grant_permissions()
 	fill_single_defaults()
 	insert_shipped_records()
 

@@ -10,6 +10,7 @@ from crm_extension.sales_playbook.guide import WIN_RATES_GLOBAL
 from crm_extension.setup.custom_fields import custom_field_names
 from crm_extension.setup.field_sync import delete_applied_definitions
 from crm_extension.setup.host_indexes import drop_host_indexes
+from crm_extension.setup.permissions import revoke_permissions
 from crm_extension.setup.roles import APP_ROLES
 
 
@@ -17,6 +18,7 @@ def before_uninstall():
 	restore_host_data()
 	delete_custom_fields()
 	drop_host_indexes()
+	revoke_permissions()
 	delete_roles()
 	delete_applied_definitions()
 	delete_learned_win_rates()

@@ -572,7 +572,6 @@ JOURNEY_SIZES = ("phone", "desktop")
 
 
 def make_journey_data(customer: str) -> dict:
-	grant_sales_stage_select()
 	lead = make_journey_lead()
 	make_gated_playbook()
 	deals = {size: make_journey_opportunity(customer) for size in JOURNEY_SIZES}
@@ -661,32 +660,6 @@ def cleanup_sequence_data():
 	if frappe.db.exists("CRM Sequence", SEQUENCE_TITLE):
 		frappe.delete_doc("CRM Sequence", SEQUENCE_TITLE, force=True, ignore_permissions=True)
 	forget_deletions([*leads, SEQUENCE_TITLE], started)
-
-
-SALES_STAGE_RULES = "crm_browser_check_sales_stage_rules.json"
-
-
-def grant_sales_stage_select():
-	"""ERPNext v15 lets only a Sales Manager read Sales Stage: a plain Sales User cannot pick an Opportunity's
-	stage (the Link field's search and check answer 403). The journeys' site lets Sales User select it, as its
-	System Manager would in the Role Permissions Manager; the rules made here are listed for cleanup."""
-	from frappe.permissions import add_permission
-
-	if frappe.db.exists("Custom DocPerm", {"parent": "Sales Stage", "role": "Sales User"}):
-		return
-	before = set(frappe.get_all("Custom DocPerm", {"parent": "Sales Stage"}, pluck="name"))
-	add_permission("Sales Stage", "Sales User", ptype="select")
-	made = set(frappe.get_all("Custom DocPerm", {"parent": "Sales Stage"}, pluck="name")) - before
-	Path(frappe.get_site_path("private", SALES_STAGE_RULES)).write_text(json.dumps(sorted(made)))
-
-
-def revoke_sales_stage_select():
-	rules = Path(frappe.get_site_path("private", SALES_STAGE_RULES))
-	if rules.exists():
-		frappe.db.delete("Custom DocPerm", {"name": ("in", json.loads(rules.read_text()) or [""])})
-		frappe.clear_cache(doctype="Sales Stage")
-		frappe.db.commit()
-		rules.unlink()
 
 
 def make_journey_lead() -> str:
@@ -788,7 +761,6 @@ def cleanup_journey_data():
 	Opportunities, the gated playbook."""
 	from crm_extension.sales_playbook.store import clear_cache
 
-	revoke_sales_stage_select()
 	cleanup_sequence_data()
 	opportunities = frappe.get_all("Opportunity", {"sales_playbook": JOURNEY_PLAYBOOK}, pluck="name")
 	for name in opportunities:
