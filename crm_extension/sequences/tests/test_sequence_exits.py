@@ -68,6 +68,42 @@ class TestSequenceExits(CRMTestCase):
 		self.assertEqual(exit_reason(lost_enrollment), ("Exited", "Lost"))
 		self.assertEqual(exit_reason(moved_enrollment), ("Exited", "Stage Passed"))
 
+	def test_a_won_deal_and_a_converted_lead_end_their_sequences(self):
+		won = make_opportunity("Lead", self.lead().name)
+		won_enrollment = enroll(self.sequence, "Opportunity", won.name)
+		frappe.db.set_value("Opportunity", won.name, "status", "Converted")
+		exits.check_document("Opportunity", won.name)
+		lead = self.lead()
+		lead_enrollment = enroll(self.sequence, "Lead", lead.name)
+		frappe.db.set_value("Lead", lead.name, "status", "Converted")
+		exits.check_document("Lead", lead.name)
+		self.assertEqual(exit_reason(won_enrollment), ("Exited", "Won"))
+		self.assertEqual(exit_reason(lead_enrollment), ("Exited", "Converted"))
+
+	def test_a_bounced_sequence_email_ends_the_sequence_before_its_next_step(self):
+		from crm_extension.sequences import execute
+		from crm_extension.sequences.parties import load_party
+		from crm_extension.sequences.tests.factories import email_template, make_due, outgoing_email_account
+
+		outgoing_email_account()
+		sequence = make_sequence(
+			[
+				{"step_type": "Automatic Email", "email_template": email_template()},
+				{"step_type": "Call Task", "task_text": "Call", "delay_days": 1},
+			]
+		)
+		lead = self.lead()
+		name = enroll(sequence, "Lead", lead.name)
+		make_due(name)
+		execute.execute_chunk([name])
+		communication = frappe.db.get_value("CRM Sequence Step Run", {"enrollment": name}, "communication")
+		frappe.db.set_value("Communication", communication, "delivery_status", "Bounced")
+		make_due(name)
+		chunk = execute.Chunk(now=now_datetime())
+		self.assertEqual(execute.execute_enrollment(name, load_party("Lead", lead.name), chunk), "exited")
+		self.assertEqual(exit_reason(name), ("Exited", "Bounced"))
+		self.assertEqual(frappe.db.count("CRM Sequence Step Run", {"enrollment": name}), 1)
+
 	def test_a_lead_reaching_a_grade_with_a_trigger_is_enrolled(self):
 		graded = make_sequence(
 			[{"step_type": "Call Task", "task_text": "Call"}],
