@@ -77,9 +77,18 @@ class Journey:
 		self.page.get_by_role("tab", name=self.t(label)).click()
 
 	def api(self, method: str, **params) -> dict:
-		response = self.page.request.get(f"{self.base}/api/method/{method}", params=params)
-		assert response.ok, f"{method}: HTTP {response.status}"
-		return response.json()["message"]
+		# through the page's own fetch: the browser resolves any *.localhost site itself, while Playwright's
+		# request context asks the system resolver, which knows only the names in /etc/hosts
+		result = self.page.evaluate(
+			"""async ([method, params]) => {
+				const response = await fetch(`/api/method/${method}?` + new URLSearchParams(params),
+					{ headers: { Accept: "application/json" } });
+				return { status: response.status, body: await response.json().catch(() => null) };
+			}""",
+			[method, {key: str(value) for key, value in params.items()}],
+		)
+		assert result["status"] == 200, f"{method}: HTTP {result['status']}"
+		return result["body"]["message"]
 
 
 def morning(j: Journey):
